@@ -1,0 +1,1 @@
+"""Vigil's REST API (FastAPI): routers per resource under /api/v1."""

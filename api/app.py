@@ -1,0 +1,71 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from prometheus_client import REGISTRY, CollectorRegistry
+from prometheus_client.registry import Collector
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from api.errors import install_error_handlers
+from api.middleware import RequestContextMiddleware
+from api.ratelimit import LoginRateLimiter
+from api.routers import auth, cameras, health
+from vigil import __version__
+from vigil.db.session import session_factory
+from vigil.settings import Settings, get_settings
+from vigil.telemetry import init_sentry
+
+API_PREFIX = "/api/v1"
+
+
+class _ProcessWideMetrics(Collector):
+    """Re-exports the process-wide registry (gc, process, Vigil's own metrics)."""
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        yield from REGISTRY.collect()
+
+
+def _app_registry() -> CollectorRegistry:
+    """HTTP metrics per app instance (several apps share a process in tests), plus the
+    process-wide ones, all served at /metrics."""
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(_ProcessWideMetrics())
+    return registry
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.jwt_secret_value()  # fail at startup, not on the first login, if misconfigured
+    init_sentry(settings, "api")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        _app.state.sessionmaker.kw["bind"].dispose()
+
+    app = FastAPI(
+        title="Vigil API",
+        version=__version__,
+        description="Self-hosted AI video surveillance. Authenticate at /api/v1/auth/login.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.sessionmaker = session_factory(settings.resolved_database_url)
+    app.state.login_limiter = LoginRateLimiter(
+        settings.login_rate_limit, settings.rate_limit_storage_url
+    )
+
+    app.include_router(health.router)
+    for module in (auth, cameras):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    Instrumentator(
+        excluded_handlers=["/metrics", "/healthz", "/readyz"], registry=_app_registry()
+    ).instrument(app).expose(app, include_in_schema=False)
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import ValidationError
+
+from api.deps import CurrentUser, DbDep, SettingsDep
+from api.schemas.auth import LoginRequest, SignupRequest, TokenResponse, UserResponse
+from vigil.auth.passwords import WeakPasswordError
+from vigil.auth.tokens import create_access_token
+from vigil.auth.users import EmailTakenError, authenticate, create_user
+from vigil.logs import get_logger
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+log = get_logger(__name__)
+
+_WRONG_CREDENTIALS = "incorrect email or password"
+
+
+@router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=UserResponse)
+def signup(body: SignupRequest, db: DbDep) -> Any:
+    try:
+        user = create_user(db, body.email, body.password)
+    except WeakPasswordError as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=[{"loc": ["body", "password"], "msg": str(exc), "type": "weak_password"}],
+        ) from None
+    except EmailTakenError:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail="email already registered") from None
+    log.info("user_signed_up", user_id=user.id)
+    return user
+
+
+async def _login_body(request: Request) -> LoginRequest:
+    """JSON `{email, password}` or the OAuth2 password form (the /docs Authorize button)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if content_type == "application/x-www-form-urlencoded":
+            form = await request.form()
+            return LoginRequest(
+                email=str(form.get("username") or form.get("email") or ""),
+                password=str(form.get("password") or ""),
+            )
+        return LoginRequest.model_validate_json(await request.body())
+    except ValidationError as exc:
+        errors = [
+            {"loc": ["body", *err["loc"]], "msg": err["msg"], "type": err["type"]}
+            for err in exc.errors(include_url=False, include_context=False, include_input=False)
+        ]
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=errors) from None
+
+
+_LOGIN_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": LoginRequest.model_json_schema()},
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {
+                        "username": {"type": "string", "description": "email"},
+                        "password": {"type": "string", "format": "password"},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/login",
+    response_model=TokenResponse,
+    openapi_extra=_LOGIN_BODY_DOC,
+    responses={401: {"description": "wrong credentials"}, 429: {"description": "throttled"}},
+)
+def login(
+    request: Request,
+    body: Annotated[LoginRequest, Depends(_login_body)],
+    db: DbDep,
+    settings: SettingsDep,
+) -> TokenResponse:
+    request.app.state.login_limiter.check(request, body.email)
+    user = authenticate(db, body.email, body.password)
+    if user is None:
+        log.info("login_failed")
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail=_WRONG_CREDENTIALS,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    lifetime = timedelta(minutes=settings.jwt_lifetime_minutes)
+    token = create_access_token(user.id, settings.jwt_secret_value(), lifetime)
+    log.info("login_succeeded", user_id=user.id)
+    return TokenResponse(access_token=token, expires_in=int(lifetime.total_seconds()))
+
+
+@router.get("/me", response_model=UserResponse)
+def me(user: CurrentUser) -> Any:
+    return user

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from api.deps import CurrentUser, DbDep, OwnedCamera
+from api.schemas.cameras import (
+    CameraCreate,
+    CameraHealthEventResponse,
+    CameraResponse,
+    CameraUpdate,
+)
+from api.schemas.common import Page
+from vigil.db.models import Camera, CameraHealthEvent
+from vigil.logs import get_logger
+
+router = APIRouter(prefix="/cameras", tags=["cameras"])
+log = get_logger(__name__)
+
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such camera for this user"}}
+
+
+def _name_taken(db: DbDep, owner_id: int, name: str, exclude_id: int | None = None) -> bool:
+    query = select(Camera.id).where(Camera.owner_id == owner_id, Camera.name == name)
+    if exclude_id is not None:
+        query = query.where(Camera.id != exclude_id)
+    return db.scalar(query) is not None
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses={409: {}})
+def create_camera(body: CameraCreate, user: CurrentUser, db: DbDep) -> CameraResponse:
+    if _name_taken(db, user.id, body.name):
+        raise HTTPException(status.HTTP_409_CONFLICT, detail="a camera with this name exists")
+    camera = Camera(owner_id=user.id, **body.model_dump())
+    db.add(camera)
+    db.flush()
+    log.info("camera_created", camera_id=camera.id)
+    return CameraResponse.of(camera)
+
+
+@router.get("")
+def list_cameras(
+    user: CurrentUser, db: DbDep, limit: Limit = 50, offset: Offset = 0
+) -> Page[CameraResponse]:
+    owned = select(Camera).where(Camera.owner_id == user.id)
+    total = db.scalar(select(func.count()).select_from(owned.subquery())) or 0
+    cameras = db.scalars(owned.order_by(Camera.id).limit(limit).offset(offset)).all()
+    return Page(
+        items=[CameraResponse.of(c) for c in cameras], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{camera_id}", responses=NOT_FOUND)
+def get_camera(camera: OwnedCamera) -> CameraResponse:
+    return CameraResponse.of(camera)
+
+
+@router.patch("/{camera_id}", responses={**NOT_FOUND, 409: {}})
+def update_camera(
+    body: CameraUpdate, camera: OwnedCamera, user: CurrentUser, db: DbDep
+) -> CameraResponse:
+    changes = body.model_dump(exclude_unset=True)
+    if "name" in changes and _name_taken(db, user.id, changes["name"], exclude_id=camera.id):
+        raise HTTPException(status.HTTP_409_CONFLICT, detail="a camera with this name exists")
+    for field, value in changes.items():
+        setattr(camera, field, value)
+    try:
+        db.flush()
+    except IntegrityError:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail="conflicting update") from None
+    log.info("camera_updated", camera_id=camera.id, fields=sorted(changes))
+    return CameraResponse.of(camera)
+
+
+@router.delete("/{camera_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+def delete_camera(camera: OwnedCamera, db: DbDep) -> Response:
+    camera_id = camera.id
+    db.delete(camera)
+    db.flush()
+    log.info("camera_deleted", camera_id=camera_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{camera_id}/health", responses=NOT_FOUND)
+def camera_health(
+    camera: OwnedCamera, db: DbDep, limit: Limit = 50, offset: Offset = 0
+) -> Page[CameraHealthEventResponse]:
+    history = select(CameraHealthEvent).where(CameraHealthEvent.camera_id == camera.id)
+    total = db.scalar(select(func.count()).select_from(history.subquery())) or 0
+    rows = db.scalars(
+        history.order_by(CameraHealthEvent.ts.desc(), CameraHealthEvent.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    items = [
+        CameraHealthEventResponse(
+            ts=r.ts, status=r.status, previous_status=r.previous_status, error=r.error
+        )
+        for r in rows
+    ]
+    return Page(items=items, total=total, limit=limit, offset=offset)

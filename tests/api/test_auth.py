@@ -1,0 +1,217 @@
+"""Signup, login, /me and the token rules, against real PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import TEST_JWT_SECRET, signup_and_login
+from vigil.auth.tokens import create_access_token
+from vigil.logs import configure_logging
+from vigil.settings import Settings
+
+PASSWORD = "correct horse 42"
+
+
+def test_signup_login_me(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/auth/signup", json={"email": "Carol@Example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["email"] == "carol@example.com"
+    assert "password" not in response.text and "hash" not in response.text
+
+    login = client.post(
+        "/api/v1/auth/login", json={"email": "carol@example.com", "password": PASSWORD}
+    )
+    assert login.status_code == 200
+    token = login.json()
+    assert token["token_type"] == "bearer"
+    assert token["expires_in"] == 3600
+
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert me.status_code == 200
+    assert me.json()["id"] == body["id"]
+
+
+def test_login_accepts_oauth2_password_form(client: TestClient) -> None:
+    signup_and_login(client, "form@example.com")
+    response = client.post(
+        "/api/v1/auth/login", data={"username": "form@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert response.json()["access_token"]
+
+
+def test_duplicate_email_is_conflict(client: TestClient) -> None:
+    signup_and_login(client, "dup@example.com")
+    response = client.post(
+        "/api/v1/auth/signup", json={"email": "DUP@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 409
+    assert "already registered" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("password", "fragment"),
+    [
+        ("short", "at least 10"),
+        ("password123", "too common"),
+        ("aaaaaaaaaaaa", "too common"),
+        ("x" * 129, "at most 128"),
+        ("weak@example.com", "email"),
+    ],
+)
+def test_weak_password_is_refused(client: TestClient, password: str, fragment: str) -> None:
+    response = client.post(
+        "/api/v1/auth/signup", json={"email": "weak@example.com", "password": password}
+    )
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert detail[0]["loc"] == ["body", "password"]
+    assert fragment in detail[0]["msg"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "not-an-email", "password": PASSWORD},
+        {"email": "", "password": PASSWORD},
+        {"email": "a@b", "password": PASSWORD},
+        {"password": PASSWORD},
+        {"email": "x@example.com"},
+        {"email": "x@example.com", "password": PASSWORD, "admin": True},
+        {"email": ["x@example.com"], "password": PASSWORD},
+    ],
+)
+def test_bad_signup_body_is_422(client: TestClient, body: dict) -> None:
+    response = client.post("/api/v1/auth/signup", json=body)
+    assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+def test_wrong_credentials_same_message_whether_or_not_the_email_exists(
+    client: TestClient,
+) -> None:
+    signup_and_login(client, "known@example.com")
+    wrong_password = client.post(
+        "/api/v1/auth/login", json={"email": "known@example.com", "password": "nope nope nope"}
+    )
+    unknown_email = client.post(
+        "/api/v1/auth/login", json={"email": "ghost@example.com", "password": "nope nope nope"}
+    )
+    assert wrong_password.status_code == unknown_email.status_code == 401
+    assert wrong_password.json() == unknown_email.json()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", b"{not json"),
+        ("application/json", b'{"email": "a@b.c"}'),
+        ("application/x-www-form-urlencoded", b"username=a%40b.c"),
+        ("text/plain", b"hello"),
+    ],
+)
+def test_malformed_login_is_422(client: TestClient, content_type: str, body: bytes) -> None:
+    response = client.post(
+        "/api/v1/auth/login", content=body, headers={"content-type": content_type}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+def _me(client: TestClient, token: str) -> int:
+    return client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def test_tokens_that_must_be_refused(client: TestClient) -> None:
+    signup_and_login(client, "tok@example.com")
+    user_id = client.post(
+        "/api/v1/auth/login", json={"email": "tok@example.com", "password": PASSWORD}
+    ).json()
+    valid = user_id["access_token"]
+    sub = jwt.decode(valid, options={"verify_signature": False})["sub"]
+    now = datetime.now(UTC)
+
+    expired = create_access_token(int(sub), TEST_JWT_SECRET, timedelta(seconds=-5))
+    header, _payload, signature = valid.split(".")
+    tampered_payload = jwt.utils.base64url_encode(  # type: ignore[attr-defined]
+        b'{"sub":"999999","iat":1,"exp":9999999999,"typ":"access"}'
+    ).decode()
+    tampered = f"{header}.{tampered_payload}.{signature}"
+    alg_none = jwt.encode(
+        {"sub": sub, "iat": now, "exp": now + timedelta(hours=1), "typ": "access"},
+        key=None,  # type: ignore[arg-type]
+        algorithm="none",
+    )
+    wrong_alg = jwt.encode(
+        {"sub": sub, "iat": now, "exp": now + timedelta(hours=1), "typ": "access"},
+        TEST_JWT_SECRET + "-but-longer-for-hs512",
+        algorithm="HS512",
+    )
+    other_key = jwt.encode(
+        {"sub": sub, "iat": now, "exp": now + timedelta(hours=1), "typ": "access"},
+        "another-secret-of-sufficient-length-123456",
+        algorithm="HS256",
+    )
+    no_exp = jwt.encode({"sub": sub, "iat": now, "typ": "access"}, TEST_JWT_SECRET, "HS256")
+
+    assert _me(client, valid) == 200
+    for token in (expired, tampered, alg_none, wrong_alg, other_key, no_exp, "garbage", ""):
+        assert _me(client, token) == 401, token
+    assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_password_never_in_logs_or_responses(
+    client: TestClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("DEBUG", json=True)
+    secret_password = "hunter2-but-much-longer"
+    client.post(
+        "/api/v1/auth/signup", json={"email": "log@example.com", "password": secret_password}
+    )
+    ok = client.post(
+        "/api/v1/auth/login", json={"email": "log@example.com", "password": secret_password}
+    )
+    bad = client.post(
+        "/api/v1/auth/login", json={"email": "log@example.com", "password": secret_password + "x"}
+    )
+    client.post(
+        "/api/v1/auth/login",
+        data={"username": "log@example.com", "password": secret_password},
+    )
+    logging.getLogger().handlers.clear()
+    logs = capsys.readouterr().err
+    assert '"event": "login_succeeded"' in logs and '"event": "login_failed"' in logs
+    assert '"request_id"' in logs
+    assert secret_password not in logs
+    assert secret_password not in ok.text + bad.text
+
+
+def test_login_rate_limit(settings: Settings) -> None:
+    from api.app import create_app
+
+    limited = settings.model_copy(update={"login_rate_limit": "3/minute"})
+    with TestClient(create_app(limited)) as client:
+        signup_and_login(client, "rl@example.com")  # one login attempt
+        codes = [
+            client.post(
+                "/api/v1/auth/login", json={"email": "rl@example.com", "password": "wrong one!"}
+            ).status_code
+            for _ in range(3)
+        ]
+    assert codes[:2] == [401, 401]
+    assert codes[2] == 429
+
+
+def test_production_without_jwt_secret_refuses_to_start(tmp_path) -> None:
+    from vigil.settings import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="VIGIL_JWT_SECRET"):
+        Settings(_env_file=None, env="production", data_dir=tmp_path)  # type: ignore[call-arg]

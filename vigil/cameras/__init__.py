@@ -1,0 +1,1 @@
+"""Camera domain rules shared by the API, ingest and dataflows."""

@@ -1,0 +1,11 @@
+"""The `vigil` command line: one sub-module per group of commands."""
+
+from __future__ import annotations
+
+import typer
+
+from vigil.cli import database, services
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Vigil video surveillance")
+database.register(app)
+services.register(app)

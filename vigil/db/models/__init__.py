@@ -1,0 +1,21 @@
+"""All tables; importing this package registers them on `Base.metadata`."""
+
+from vigil.db.models.alerts import AlertDelivery, AlertSettings
+from vigil.db.models.cameras import Camera, CameraHealthEvent, CameraStatus, Zone
+from vigil.db.models.events import Clip, Event
+from vigil.db.models.faces import Face, FaceDetection
+from vigil.db.models.users import User
+
+__all__ = [
+    "AlertDelivery",
+    "AlertSettings",
+    "Camera",
+    "CameraHealthEvent",
+    "CameraStatus",
+    "Clip",
+    "Event",
+    "Face",
+    "FaceDetection",
+    "User",
+    "Zone",
+]

@@ -1,0 +1,187 @@
+"""`vigil up`: the whole platform on one machine with embedded defaults.
+
+Migrates and seeds the database, starts the embedded services that are not configured
+externally (SeaweedFS for objects, Tansu for the broker), the demo camera and every Vigil
+service as a child process, restarts a child that dies, and stops them all, in reverse order,
+on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from vigil.db import migrate
+from vigil.db.session import session_scope
+from vigil.embedded.process import ManagedProcess, ProcessError
+from vigil.logs import get_logger
+from vigil.seed import seed_demo
+from vigil.settings import Settings
+
+log = get_logger(__name__)
+
+RESTART_BACKOFF_MAX_SECONDS = 60.0
+
+
+class HttpService(ManagedProcess):
+    """A Vigil service child that is ready when its health URL answers 200."""
+
+    def __init__(self, name: str, argv: Sequence[str], health_url: str, **kwargs: object) -> None:
+        super().__init__(name, argv, **kwargs)  # type: ignore[arg-type]
+        self.health_url = health_url
+
+    def probe(self) -> bool:
+        return httpx.get(self.health_url, timeout=1.0).status_code == 200
+
+
+@dataclass
+class _Supervised:
+    process: ManagedProcess
+    failures: int = 0
+    next_restart: float = 0.0
+    restarts: list[float] = field(default_factory=list)
+
+
+def vigil_command(*args: str) -> list[str]:
+    """Run a `vigil` sub-command with the same interpreter (works without the venv on PATH)."""
+    return [sys.executable, "-m", "vigil", *args]
+
+
+def child_environment(settings: Settings, overrides: dict[str, str]) -> dict[str, str]:
+    """What every child sees: the caller's environment, absolute paths, the same JWT secret
+    and the addresses of the embedded services."""
+    env = dict(os.environ)
+    env |= {
+        "VIGIL_DATA_DIR": str(settings.data_dir.resolve()),
+        "VIGIL_DATABASE_URL": settings.resolved_database_url,
+        "VIGIL_JWT_SECRET": settings.jwt_secret_value(),
+        "PYTHONUNBUFFERED": "1",
+    }
+    return env | overrides
+
+
+class Platform:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.log_dir = settings.data_dir.resolve() / "logs"
+        self.env_overrides: dict[str, str] = {}
+        self.supervised: list[_Supervised] = []
+        self._stop = threading.Event()
+
+    # --- assembly ------------------------------------------------------------------------------
+    def prepare_database(self) -> None:
+        url = self.settings.resolved_database_url
+        migrate.upgrade(url)
+        with session_scope(url) as session:
+            result = seed_demo(session, self.settings)
+        log.info("database_ready", demo_user_id=result.user_id, demo_camera_id=result.camera_id)
+
+    def start(self, process: ManagedProcess) -> None:
+        process.start()
+        self.supervised.append(_Supervised(process))
+
+    def child(self, name: str, args: Sequence[str], health_url: str) -> HttpService:
+        return HttpService(
+            name,
+            vigil_command(*args),
+            health_url,
+            log_dir=self.log_dir,
+            env=child_environment(self.settings, self.env_overrides),
+            ready_timeout=120.0,
+            stop_grace=15.0,
+        )
+
+    def start_services(self) -> None:
+        for step in platform_steps():
+            if self._stop.is_set():
+                return
+            step(self)
+
+    # --- running -------------------------------------------------------------------------------
+    def request_stop(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("platform_stopping", signal=signal.Signals(signum).name)
+        self._stop.set()
+
+    def watch(self, poll_seconds: float = 1.0) -> None:
+        while not self._stop.wait(poll_seconds):
+            for entry in self.supervised:
+                if not entry.process.is_running:
+                    self._restart(entry)
+
+    def _restart(self, entry: _Supervised) -> None:
+        now = time.monotonic()
+        if now < entry.next_restart:
+            return
+        entry.failures += 1
+        delay = min(RESTART_BACKOFF_MAX_SECONDS, 2.0**entry.failures)
+        entry.next_restart = now + delay
+        log.warning("service_died", service=entry.process.name, log_tail=entry.process.log_tail(10))
+        try:
+            entry.process.stop()  # reap it and anything left in its group
+            entry.process.start()
+            entry.failures = 0
+        except ProcessError as exc:
+            log.error("service_restart_failed", service=entry.process.name, error=str(exc))
+
+    def stop_all(self) -> None:
+        for entry in reversed(self.supervised):
+            try:
+                entry.process.stop()
+            except Exception as exc:  # keep stopping the others
+                log.error("service_stop_failed", service=entry.process.name, error=str(exc))
+        self.supervised.clear()
+
+
+def _start_api(platform: Platform) -> None:
+    s = platform.settings
+    platform.start(
+        platform.child(
+            "api",
+            ["api", "--host", s.api_host, "--port", str(s.api_port)],
+            f"http://{s.api_host}:{s.api_port}/readyz",
+        )
+    )
+
+
+PlatformStep = Callable[[Platform], None]
+
+
+def platform_steps() -> list[PlatformStep]:
+    """The start order; later steps may rely on the addresses earlier ones published."""
+    return [_start_api]
+
+
+def _banner(settings: Settings) -> str:
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    return (
+        f"\nVigil is up.\n  API        {api}/docs\n"
+        f"  demo login {settings.demo_email} / (VIGIL_DEMO_PASSWORD)\n"
+        f"  logs       {Path(settings.data_dir).resolve() / 'logs'}\nPress Ctrl-C to stop.\n"
+    )
+
+
+def run_platform(settings: Settings) -> None:
+    platform = Platform(settings)
+    previous = {
+        sig: signal.signal(sig, platform.request_stop) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        platform.prepare_database()
+        platform.start_services()
+        if not platform._stop.is_set():
+            print(_banner(settings), file=sys.stderr, flush=True)
+            platform.watch()
+    finally:
+        platform.stop_all()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        log.info("platform_stopped")

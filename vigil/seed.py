@@ -1,0 +1,56 @@
+"""Minimal data for a first run: the demo user and a demo camera (idempotent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.auth.passwords import hash_password, verify_password
+from vigil.auth.users import get_user_by_email, normalise_email
+from vigil.db.models import Camera, User
+from vigil.settings import Settings
+
+DEMO_CAMERA_NAME = "Demo plaza"
+DEMO_STREAM_PATH = "/demo"
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    user_id: int
+    camera_id: int
+    created_user: bool
+    created_camera: bool
+
+
+def demo_stream_url(settings: Settings) -> str:
+    return f"rtsp://127.0.0.1:{settings.demo_rtsp_port}{DEMO_STREAM_PATH}"
+
+
+def seed_demo(session: Session, settings: Settings) -> SeedResult:
+    """Create the demo user and camera if missing; keep the demo password in step with the
+    setting so a changed VIGIL_DEMO_PASSWORD takes effect on the next `vigil up`."""
+    password = settings.demo_password.get_secret_value()
+    user = get_user_by_email(session, settings.demo_email)
+    created_user = user is None
+    if user is None:
+        user = User(
+            email=normalise_email(settings.demo_email), password_hash=hash_password(password)
+        )
+        session.add(user)
+        session.flush()
+    elif not verify_password(password, user.password_hash):
+        user.password_hash = hash_password(password)
+
+    camera = session.scalar(
+        select(Camera).where(Camera.owner_id == user.id, Camera.name == DEMO_CAMERA_NAME)
+    )
+    created_camera = camera is None
+    if camera is None:
+        camera = Camera(
+            owner_id=user.id, name=DEMO_CAMERA_NAME, stream_url=demo_stream_url(settings)
+        )
+        session.add(camera)
+        session.flush()
+    return SeedResult(user.id, camera.id, created_user, created_camera)
