@@ -123,6 +123,7 @@ class ManagedProcess:
         ports: Sequence[int] = (),
         ready_timeout: float = 30.0,
         stop_grace: float = 10.0,
+        stop_signal: signal.Signals = signal.SIGTERM,
         die_with_parent: bool = True,
     ) -> None:
         self.name = name
@@ -133,6 +134,7 @@ class ManagedProcess:
         self.ports = tuple(ports)
         self.ready_timeout = ready_timeout
         self.stop_grace = stop_grace
+        self.stop_signal = stop_signal
         self.die_with_parent = die_with_parent
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
@@ -157,6 +159,8 @@ class ManagedProcess:
     def start(self) -> Self:
         if self.is_running:
             return self
+        if self._proc is not None:
+            self.stop()  # it exited on its own: reap it and close its log first
         busy = [port for port in self.ports if not port_is_free(port)]
         if busy:
             raise PortInUseError(
@@ -190,6 +194,7 @@ class ManagedProcess:
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        last_error = "probe returned False"
         while True:
             if self._proc is None or self._proc.poll() is not None:
                 code = None if self._proc is None else self._proc.returncode
@@ -201,27 +206,31 @@ class ManagedProcess:
                 if self.probe():
                     return
             except Exception as exc:  # a probe may raise while the service is still booting
-                log.debug("probe_failed", service=self.name, error=str(exc))
+                last_error = f"{type(exc).__name__}: {exc}"
+                log.debug("probe_failed", service=self.name, error=last_error)
             if time.monotonic() > deadline:
                 raise ProcessError(
-                    f"{self.name} not ready after {timeout:.0f} s; "
+                    f"{self.name} not ready after {timeout:.0f} s (last probe: {last_error}); "
                     f"log {self.log_path}:\n{self.log_tail()}"
                 )
             time.sleep(0.1)
 
     def stop(self) -> int | None:
-        """SIGTERM to the process group, SIGKILL after the grace period; returns the exit code."""
+        """`stop_signal` (SIGTERM) to the process group, SIGKILL after the grace period.
+
+        Returns the exit code (negative: killed by that signal), None if it was not running.
+        """
         proc = self._proc
         if proc is None:
             return None
         pgid = proc.pid  # start_new_session: the child leads its own group
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGTERM)
+            os.killpg(pgid, self.stop_signal)
         deadline = time.monotonic() + self.stop_grace
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=self.stop_grace)
         while group_members(pgid) and time.monotonic() < deadline:
-            time.sleep(0.05)  # children got the SIGTERM too; give them the same grace
+            time.sleep(0.05)  # children got the signal too; give them the same grace
         # Kill whatever is left in the group (the leader if it ignored SIGTERM, or its children).
         if proc.poll() is None or group_members(pgid):
             log.warning("service_kill", service=self.name, grace_seconds=self.stop_grace)
