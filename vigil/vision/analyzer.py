@@ -1,0 +1,210 @@
+"""CameraAnalyzer: one camera's stateful vision pipeline, in plain Python.
+
+motion -> gate -> person detector (whole frame or the motion region) -> tracker -> faces on
+person crops (and the whole frame in face mode) -> best face per track per window -> embedding.
+No Bytewax, Kafka or database knowledge: the dataflow calls `process` and ships the result.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from vigil.logs import get_logger
+from vigil.vision.detector import Detector
+from vigil.vision.face_pipeline import FacePipeline
+from vigil.vision.face_quality import FaceCandidate, FaceQualityConfig
+from vigil.vision.faces import FaceBackend
+from vigil.vision.frames import Frame, validate_frame, validate_ts
+from vigil.vision.motion import MotionConfig, MotionDetector
+from vigil.vision.regions import plan_region
+from vigil.vision.tracker import PersonTracker, TrackedObject, TrackerConfig, TrackerSnapshot
+from vigil.vision.types import BBox, FaceObservation, FrameAnalysis, MotionResult, PersonObservation
+
+log = get_logger(__name__)
+
+SNAPSHOT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzerConfig:
+    motion: MotionConfig = field(default_factory=MotionConfig)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    faces: FaceQualityConfig = field(default_factory=FaceQualityConfig)
+    gating: bool = True  # VIGIL_MOTION_GATING: detect only on motion or with a moving track
+    region_detection: bool = True  # detect on the motion region when it is small enough
+    region_min_side: int = 320
+    region_max_fraction: float = 0.5
+    stationary_recheck_seconds: float = 10.0  # re-detect a scene holding only stationary tracks
+    faces_enabled: bool = True
+    face_mode: bool = False  # look for faces in the whole frame, not only on person crops
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzerSnapshot:
+    """Picklable recovery state. The motion background is not kept: it recalibrates."""
+
+    version: int
+    camera_id: str
+    config: AnalyzerConfig
+    next_frame_index: int
+    last_detect_ts: datetime | None
+    tracker: TrackerSnapshot
+    pending_faces: tuple[tuple[datetime, FaceCandidate], ...]
+
+
+class CameraAnalyzer:
+    def __init__(
+        self,
+        camera_id: str,
+        detector: Detector,
+        face_backend: FaceBackend | None = None,
+        config: AnalyzerConfig | None = None,
+    ) -> None:
+        if not camera_id:
+            raise ValueError("camera_id must not be empty")
+        self.camera_id = camera_id
+        self.detector = detector
+        self.face_backend = face_backend
+        self.config = cfg = config or AnalyzerConfig()
+        self._motion = MotionDetector(cfg.motion)
+        self._tracker = PersonTracker(cfg.tracker)
+        self._faces: FacePipeline | None = None
+        if face_backend is not None and cfg.faces_enabled:
+            self._faces = FacePipeline(face_backend, cfg.faces, whole_frame=cfg.face_mode)
+        self._next_index = 0
+        self._last_detect_ts: datetime | None = None
+
+    @property
+    def tracker(self) -> PersonTracker:
+        return self._tracker
+
+    def process(self, frame_bgr: Frame, ts: datetime) -> FrameAnalysis:
+        started = time.perf_counter()
+        frame, ts = validate_frame(frame_bgr), validate_ts(ts)
+        h, w = frame.shape[:2]
+        index, self._next_index = self._next_index, self._next_index + 1
+        motion = self._motion.detect(frame)
+
+        region: BBox | None = None
+        inference_ms = 0.0
+        run = self._should_detect(motion, ts)
+        if run:
+            region = self._region(motion, w, h)
+            t = time.perf_counter()
+            detections = self.detector.detect(frame, region)
+            inference_ms = (time.perf_counter() - t) * 1000
+            tracked, ended = self._tracker.update(detections, ts, index)
+            self._last_detect_ts = ts
+        elif self._tracker.tracks:
+            tracked, ended = self._tracker.carry_stationary(ts)
+        else:
+            tracked, ended = [], []
+
+        t = time.perf_counter()
+        faces: tuple[FaceObservation, ...] = ()
+        if self._faces is not None:
+            people = [o for o in tracked if o.detected]
+            faces = self._faces.run(frame, ts, index, people, ended)
+        face_ms = (time.perf_counter() - t) * 1000
+        persons = tuple(self._person(o, w, h) for o in tracked if self._reportable(o))
+        return FrameAnalysis(
+            camera_id=self.camera_id,
+            frame_index=index,
+            ts=ts,
+            width=w,
+            height=h,
+            motion_boxes=motion.boxes,
+            motion_boxes_norm=tuple(b.normalised(w, h) for b in motion.boxes),
+            motion_area=motion.area_fraction,
+            motion_calibrating=motion.calibrating,
+            scene_change=motion.scene_change,
+            persons=persons,
+            faces=faces,
+            ended_track_ids=tuple(ended),
+            analysed=run,
+            skipped_by_gate=not run,
+            detect_region=region,
+            inference_ms=inference_ms,
+            face_ms=face_ms,
+            total_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def flush_faces(self) -> tuple[FaceObservation, ...]:
+        """Release every face still waiting for its window to close (end of stream)."""
+        return self._faces.flush() if self._faces is not None else ()
+
+    def state_snapshot(self) -> AnalyzerSnapshot:
+        return AnalyzerSnapshot(
+            version=SNAPSHOT_VERSION,
+            camera_id=self.camera_id,
+            config=self.config,
+            next_frame_index=self._next_index,
+            last_detect_ts=self._last_detect_ts,
+            tracker=self._tracker.snapshot(),
+            pending_faces=self._faces.best.pending() if self._faces is not None else (),
+        )
+
+    @classmethod
+    def from_snapshot(
+        cls,
+        snapshot: AnalyzerSnapshot,
+        detector: Detector,
+        face_backend: FaceBackend | None = None,
+    ) -> CameraAnalyzer:
+        """Resume tracks, frame numbering and pending faces. The motion background restarts:
+        the first frames recalibrate, and the gate detects on every calibrating frame, so
+        tracks are kept alive through the restart."""
+        if snapshot.version != SNAPSHOT_VERSION:
+            raise ValueError(f"unsupported analyzer snapshot version {snapshot.version}")
+        analyzer = cls(snapshot.camera_id, detector, face_backend, snapshot.config)
+        analyzer._tracker = PersonTracker.restore(snapshot.tracker)
+        if analyzer._faces is not None:
+            analyzer._faces.best.restore(snapshot.pending_faces)
+        analyzer._next_index = snapshot.next_frame_index
+        analyzer._last_detect_ts = snapshot.last_detect_ts
+        log.info(
+            "analyzer_restored",
+            camera_id=snapshot.camera_id,
+            frame_index=snapshot.next_frame_index,
+            tracks=len(snapshot.tracker.states),
+        )
+        return analyzer
+
+    # --- gate and region -----------------------------------------------------------------------
+    def _should_detect(self, motion: MotionResult, ts: datetime) -> bool:
+        if not self.config.gating or motion.calibrating or motion.boxes:
+            return True  # calibrating: motion is unknown, so look
+        if self._tracker.has_moving_tracks():
+            return True
+        if self._tracker.tracks and self._last_detect_ts is not None:
+            since = (ts - self._last_detect_ts).total_seconds()
+            return since >= self.config.stationary_recheck_seconds
+        return False
+
+    def _region(self, motion: MotionResult, w: int, h: int) -> BBox | None:
+        cfg = self.config
+        if not cfg.region_detection or motion.calibrating or not motion.boxes:
+            return None
+        # Tracked people stay inside the region, so a region never loses a live track.
+        boxes = [*motion.boxes, *(s.bbox for s in self._tracker.tracks.values())]
+        return plan_region(
+            boxes, w, h, min_side=cfg.region_min_side, max_fraction=cfg.region_max_fraction
+        )
+
+    def _reportable(self, obj: TrackedObject) -> bool:
+        return obj.track_id is not None or obj.detection.score >= self.config.tracker.confidence
+
+    @staticmethod
+    def _person(obj: TrackedObject, w: int, h: int) -> PersonObservation:
+        d = obj.detection
+        return PersonObservation(
+            obj.track_id,
+            d.score,
+            d.bbox,
+            d.bbox.normalised(w, h),
+            d.class_name,
+            obj.stationary,
+            obj.detected,
+        )

@@ -1,0 +1,282 @@
+"""Person detectors: the Detector protocol, YOLO ONNX on onnxruntime, and ultralytics (optional).
+
+Every backend maps the model's class names to Vigil labels through a class map (classes not in
+the map are dropped) and can run on a region of the frame, returning boxes in full-frame pixels.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from vigil.logs import get_logger
+from vigil.vision.errors import BackendUnavailableError
+from vigil.vision.frames import Frame, crop, resize, validate_frame
+from vigil.vision.models import DETECTOR_SETTING, resolve_detector_model
+from vigil.vision.types import BBox, Detection
+
+log = get_logger(__name__)
+
+PERSON = "person"
+# The shipped fall-detection YOLOv8s knows two postures; both are a person.
+FALL_MODEL_CLASS_MAP: Mapping[str, str] = {"Normal": PERSON, "Fall": PERSON}
+COCO_CLASS_MAP: Mapping[str, str] = {"person": PERSON}
+# Its 'Fall' class fires on static lying shapes (a bench in vtest.avi at a steady 0.5, a dog in
+# person.jpg at 0.5): demand more before a lying shape counts.
+FALL_MODEL_CLASS_CONFIDENCE: Mapping[str, float] = {"Fall": 0.6}
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorConfig:
+    # Low on purpose: the tracker starts tracks only above its own (higher) confidence and uses
+    # the weaker boxes to keep existing tracks alive (ByteTrack).
+    confidence: float = 0.25
+    iou_threshold: float = 0.45  # NMS
+    min_box_area: float = 64.0  # full-frame pixels; drops specks
+    # Downscale the frame (or region) to this width before the letterbox. With the shipped
+    # static 640x640 export this saves nothing (the model still runs at 640); it pays with a
+    # smaller export.
+    input_width: int | None = None
+    class_map: Mapping[str, str] | None = None  # None: derived from the model's class names
+    # Per-class minimum scores above `confidence`; None: the model's default (see above).
+    class_confidence: Mapping[str, float] | None = None
+    threads: int = 0  # onnxruntime intra-op threads; 0 = onnxruntime's default
+    extra: Mapping[str, Any] = field(default_factory=dict)  # backend-specific options
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.confidence <= 1 or not 0 < self.iou_threshold <= 1:
+            raise ValueError("detector confidence and iou_threshold must be within 0..1")
+        if self.input_width is not None and self.input_width < 32:
+            raise ValueError("detector input_width must be at least 32 pixels")
+
+
+class Detector(Protocol):
+    """Finds objects in a BGR frame; `region` restricts the search (boxes stay frame-relative)."""
+
+    labels: frozenset[str]
+
+    def detect(self, frame_bgr: Frame, region: BBox | None = None) -> list[Detection]: ...
+
+
+def default_class_map(names: Mapping[int, str]) -> dict[str, str]:
+    """The class map for a model: COCO's 'person', or the fall model's two postures."""
+    values = set(names.values())
+    if PERSON in values:
+        return dict(COCO_CLASS_MAP)
+    if values == set(FALL_MODEL_CLASS_MAP):
+        return dict(FALL_MODEL_CLASS_MAP)
+    raise ValueError(
+        f"model classes {sorted(values)[:10]} include no 'person': pass a class_map "
+        "(model class name -> 'person')"
+    )
+
+
+def default_class_confidence(class_map: Mapping[str, str]) -> dict[str, float]:
+    return dict(FALL_MODEL_CLASS_CONFIDENCE) if set(class_map) == set(FALL_MODEL_CLASS_MAP) else {}
+
+
+def _prepare(
+    frame: Frame, region: BBox | None, input_width: int | None
+) -> tuple[Frame, float, int, int]:
+    """Crop to the region and downscale to `input_width`; return image, scale, offset."""
+    image, ox, oy = crop(frame, region) if region is not None else (frame, 0, 0)
+    scale = 1.0
+    if input_width is not None and image.shape[1] > input_width:
+        scale = input_width / image.shape[1]
+        image = resize(image, input_width, max(1, round(image.shape[0] * scale)))
+    return image, scale, ox, oy
+
+
+class _Classes:
+    """The model's classes, what they map to, and the shared post-processing."""
+
+    def __init__(self, names: Mapping[int, str], cfg: DetectorConfig) -> None:
+        self.names = dict(names)
+        self.cfg = cfg
+        self.class_map = dict(cfg.class_map or default_class_map(self.names))
+        self.min_score = dict(
+            cfg.class_confidence
+            if cfg.class_confidence is not None
+            else default_class_confidence(self.class_map)
+        )
+        self.labels = frozenset(self.class_map.values())
+        self._label_ids = {label: i for i, label in enumerate(sorted(self.labels))}
+
+    def finish(
+        self,
+        boxes: npt.NDArray[np.float32],
+        scores: npt.NDArray[np.float32],
+        class_ids: npt.NDArray[np.int64],
+        scale: float,
+        offset: tuple[int, int],
+    ) -> list[Detection]:
+        """Map classes, NMS per label, drop small boxes, back to full-frame pixels."""
+        cfg = self.cfg
+        kept: list[tuple[BBox, float, str, str]] = []
+        for box, score, cid in zip(boxes, scores, class_ids, strict=True):
+            name = self.names.get(int(cid), str(cid))
+            if name in self.class_map and score >= self.min_score.get(name, cfg.confidence):
+                kept.append(
+                    (BBox(*(float(v) for v in box)), float(score), self.class_map[name], name)
+                )
+        if not kept:
+            return []
+        picked = cv2.dnn.NMSBoxesBatched(
+            [[b.x1, b.y1, b.width, b.height] for b, *_ in kept],
+            [score for _, score, *_ in kept],
+            [self._label_ids[label] for _, _, label, _ in kept],
+            cfg.confidence,
+            cfg.iou_threshold,
+        )
+        out: list[Detection] = []
+        for i in np.asarray(picked, dtype=np.int64).reshape(-1):
+            box, score, label, name = kept[i]
+            box = box.scaled(1 / scale, 1 / scale).shifted(*offset)
+            if box.area >= cfg.min_box_area:
+                out.append(Detection(box, score, label, name))
+        out.sort(key=lambda d: -d.score)
+        return out
+
+
+class OnnxYoloDetector:
+    """A YOLOv8/11 ONNX export (output [1, 4 + classes, anchors]) on onnxruntime's CPU provider."""
+
+    def __init__(
+        self, model_path: str | Path | None = None, config: DetectorConfig | None = None
+    ) -> None:
+        import onnxruntime as ort  # deferred: importing it costs ~0.3 s
+
+        self.config = config or DetectorConfig()
+        self.model_path = resolve_detector_model(model_path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.config.threads
+        options.inter_op_num_threads = 1
+        try:
+            self._session = ort.InferenceSession(
+                str(self.model_path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ValueError(
+                f"{self.model_path} is not a loadable ONNX model ({exc}); check {DETECTOR_SETTING}"
+            ) from exc
+        meta = self._session.get_modelmeta().custom_metadata_map
+        names = ast.literal_eval(meta["names"]) if "names" in meta else {0: PERSON}
+        self.classes = _Classes(names, self.config)
+        self.labels = self.classes.labels
+        rows = self._session.get_outputs()[0].shape[1]
+        if isinstance(rows, int) and rows != 4 + len(self.classes.names):
+            raise ValueError(
+                f"{self.model_path}: output {self._session.get_outputs()[0].shape} is not a "
+                "YOLOv8/11 export [1, 4 + classes, anchors] (export with nms=False); "
+                f"check {DETECTOR_SETTING}"
+            )
+        inp = self._session.get_inputs()[0]
+        self._input_name = inp.name
+        h, w = inp.shape[2], inp.shape[3]
+        # Static exports fix the size; dynamic ones report a name, so use the exported imgsz.
+        fallback = ast.literal_eval(meta.get("imgsz", "[640, 640]"))
+        self.input_size = (
+            int(w) if isinstance(w, int) else int(fallback[1]),
+            int(h) if isinstance(h, int) else int(fallback[0]),
+        )
+        log.info(
+            "detector_loaded",
+            model=str(self.model_path),
+            input=self.input_size,
+            classes=self.classes.names,
+            threads=self.config.threads,
+        )
+
+    def detect(self, frame_bgr: Frame, region: BBox | None = None) -> list[Detection]:
+        frame = validate_frame(frame_bgr)
+        image, scale, ox, oy = _prepare(frame, region, self.config.input_width)
+        if image.shape[0] < 2 or image.shape[1] < 2:
+            return []
+        blob, ratio, pad = self._letterbox(image)
+        raw = self._session.run(None, {self._input_name: blob})[0][0]  # [4 + nc, anchors]
+        preds = raw.T
+        class_scores = preds[:, 4:]
+        class_ids = class_scores.argmax(axis=1)
+        scores = class_scores[np.arange(len(class_ids)), class_ids]
+        mask = scores >= self.config.confidence
+        preds, scores, class_ids = preds[mask], scores[mask], class_ids[mask]
+        cx, cy, bw, bh = preds[:, 0], preds[:, 1], preds[:, 2], preds[:, 3]
+        boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1)
+        boxes = (boxes - np.array([pad[0], pad[1], pad[0], pad[1]], np.float32)) / ratio
+        ih, iw = image.shape[:2]
+        boxes = np.clip(boxes, 0, [iw, ih, iw, ih]).astype(np.float32)
+        return self.classes.finish(boxes, scores, class_ids, scale, (ox, oy))
+
+    def _letterbox(self, image: Frame) -> tuple[npt.NDArray[np.float32], float, tuple[int, int]]:
+        tw, th = self.input_size
+        h, w = image.shape[:2]
+        ratio = min(tw / w, th / h)
+        nw, nh = round(w * ratio), round(h * ratio)
+        canvas = np.full((th, tw, 3), 114, np.uint8)
+        px, py = (tw - nw) // 2, (th - nh) // 2
+        canvas[py : py + nh, px : px + nw] = resize(image, nw, nh)
+        blob = np.asarray(cv2.dnn.blobFromImage(canvas, 1 / 255.0, swapRB=True), np.float32)
+        return blob, ratio, (px, py)
+
+
+class UltralyticsDetector:
+    """Any YOLO .pt/.onnx through ultralytics (optional extra `vigil[ultralytics]`)."""
+
+    def __init__(self, model_path: str | Path, config: DetectorConfig | None = None) -> None:
+        os.environ.setdefault("YOLO_OFFLINE", "1")  # never reach for the hub or a font download
+        try:
+            ultralytics = importlib.import_module("ultralytics")
+        except ImportError as exc:
+            raise BackendUnavailableError(
+                "the ultralytics detector backend is not installed: "
+                "pip install 'vigil[ultralytics]' (or set VIGIL_DETECTOR_BACKEND=onnx)"
+            ) from exc
+        self.config = config or DetectorConfig()
+        # Resolve first: YOLO('name.pt') with a missing file would try to download it.
+        self.model_path = resolve_detector_model(model_path)
+        self._model = ultralytics.YOLO(str(self.model_path), task="detect")
+        self.classes = _Classes({int(k): str(v) for k, v in self._model.names.items()}, self.config)
+        self.labels = self.classes.labels
+
+    def detect(self, frame_bgr: Frame, region: BBox | None = None) -> list[Detection]:
+        frame = validate_frame(frame_bgr)
+        image, scale, ox, oy = _prepare(frame, region, self.config.input_width)
+        result = self._model.predict(
+            image,
+            conf=self.config.confidence,
+            iou=self.config.iou_threshold,
+            verbose=False,
+            **dict(self.config.extra),
+        )[0]
+        boxes = result.boxes
+        return self.classes.finish(
+            boxes.xyxy.cpu().numpy().astype(np.float32),
+            boxes.conf.cpu().numpy().astype(np.float32),
+            boxes.cls.cpu().numpy().astype(np.int64),
+            scale,
+            (ox, oy),
+        )
+
+
+def create_detector(
+    backend: Literal["onnx", "ultralytics"] = "onnx",
+    model_path: str | Path | None = None,
+    config: DetectorConfig | None = None,
+) -> Detector:
+    """Build the configured backend (settings: VIGIL_DETECTOR_BACKEND / _MODEL_PATH)."""
+    if backend == "onnx":
+        return OnnxYoloDetector(model_path, config)
+    if backend == "ultralytics":
+        if model_path is None:  # the packaged .pt next to the ONNX export
+            model_path = resolve_detector_model(None).with_name("best.pt")
+        return UltralyticsDetector(model_path, config)
+    raise ValueError(f"unknown detector backend {backend!r}: use 'onnx' or 'ultralytics'")
