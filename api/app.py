@@ -13,7 +13,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import LoginRateLimiter
-from api.routers import auth, cameras, health
+from api.routers import auth, cameras, events, health, zones
 from vigil import __version__
 from vigil.db.session import session_factory
 from vigil.settings import Settings, get_settings
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     app.include_router(health.router)
-    for module in (auth, cameras):
+    for module in (auth, cameras, zones, events):
         app.include_router(module.router, prefix=API_PREFIX)
 
     Instrumentator(

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, Field, field_validator
 from api.schemas.common import StrictModel
 from vigil.cameras.urls import mask_credentials_in_text, mask_url, validate_rtsp_url
 from vigil.db.models import Camera, CameraStatus
+from vigil.rules.zones import ZoneValidationError, validate_polygon
 
 RtspUrl = Annotated[str, Field(max_length=2048), AfterValidator(validate_rtsp_url)]
 CameraName = Annotated[
@@ -17,13 +18,13 @@ Polygon = list[tuple[float, float]]
 
 
 def _check_masks(masks: list[Polygon]) -> list[Polygon]:
+    checked = []
     for index, polygon in enumerate(masks):
-        if not 3 <= len(polygon) <= 64:
-            raise ValueError(f"mask {index} must have between 3 and 64 points")
-        for x, y in polygon:
-            if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
-                raise ValueError(f"mask {index} has a point outside 0..1: ({x}, {y})")
-    return masks
+        try:
+            checked.append([(float(x), float(y)) for x, y in validate_polygon(polygon)])
+        except ZoneValidationError as exc:
+            raise ValueError(f"motion mask {index}: {exc.message}") from None
+    return checked
 
 
 MotionMasks = Annotated[list[Polygon], Field(max_length=32), AfterValidator(_check_masks)]

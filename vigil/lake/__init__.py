@@ -1,0 +1,1 @@
+"""The Parquet lake: `lake/<table>/camera_id=…/date=…/hour=…/part-….parquet`."""
