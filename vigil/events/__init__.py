@@ -1,0 +1,1 @@
+"""Events in the OLTP database: written live by the dataflow and reconciled by replays."""
