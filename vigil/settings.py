@@ -6,13 +6,17 @@ Every field is documented in `.env.example`; a test keeps the two in step. Names
 
 from __future__ import annotations
 
+import re
 import secrets
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_CRON = re.compile(r"[0-9A-Za-z*/,?-]+(\s+[0-9A-Za-z*/,?-]+){4}")
 
 
 class ConfigurationError(RuntimeError):
@@ -103,12 +107,40 @@ class Settings(BaseSettings):
     smtp_from: str = "vigil@localhost"
     smtp_starttls: bool = True
 
+    # --- clips, lake upkeep and retention (Dagster assets) ------------------------------------
+    clip_pre_padding_seconds: float = Field(default=5.0, ge=0, le=300)
+    clip_post_padding_seconds: float = Field(default=5.0, ge=0, le=300)
+    storage_cap_bytes: int = Field(default=0, ge=0)  # 0: no global cap
+    retention_cron: str = "17 * * * *"
+    retention_batch_size: int = Field(default=500, ge=1, le=10000)
+    retention_orphan_grace_seconds: float = Field(default=3600.0, ge=0)
+    lake_retention_days: int = Field(default=30, ge=1, le=3650)
+    lake_compaction_min_files: int = Field(default=4, ge=2, le=100000)
+    lake_compaction_grace_seconds: float = Field(default=3600.0, ge=0)
+    events_partitions_start: date = date(2026, 1, 1)
+
     # --- Dagster -------------------------------------------------------------------------------
     dagster_home: Path | None = None  # default: data_dir / "dagster"
+    dagster_host: str = "127.0.0.1"
     dagster_port: int = Field(default=3000, ge=1, le=65535)
+    dagster_daemon_health_port: int = Field(default=3070, ge=1, le=65535)
+    # Unset: the Dagster instance keeps its runs and schedules in SQLite under dagster_home.
+    dagster_postgres_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("VIGIL_DAGSTER_POSTGRES_URL", "DAGSTER_POSTGRES_URL"),
+    )
 
     # --- dashboard -----------------------------------------------------------------------------
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
+
+    @field_validator("retention_cron")
+    @classmethod
+    def _cron_has_five_fields(cls, value: str) -> str:
+        if not _CRON.fullmatch(value.strip()):
+            raise ValueError(
+                f"must be a 5-field cron expression such as '17 * * * *', got {value!r}"
+            )
+        return value.strip()
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Settings:
