@@ -4,6 +4,7 @@ from vigil.db.models.alerts import AlertDelivery, AlertSettings
 from vigil.db.models.cameras import Camera, CameraHealthEvent, CameraStatus, Zone
 from vigil.db.models.events import Clip, Event
 from vigil.db.models.faces import Face, FaceDetection
+from vigil.db.models.storage import PendingDeletion
 from vigil.db.models.users import User
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Event",
     "Face",
     "FaceDetection",
+    "PendingDeletion",
     "User",
     "Zone",
 ]
