@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 
 from fastapi import FastAPI
 from prometheus_client import REGISTRY, CollectorRegistry
@@ -13,10 +14,11 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import LoginRateLimiter
-from api.routers import auth, cameras, events, health, zones
+from api.routers import auth, cameras, clips, events, health, media, zones
 from vigil import __version__
 from vigil.db.session import session_factory
 from vigil.settings import Settings, get_settings
+from vigil.storage.factory import object_store_from_settings
 from vigil.telemetry import init_sentry
 
 API_PREFIX = "/api/v1"
@@ -55,12 +57,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sessionmaker = session_factory(settings.resolved_database_url)
+    # Built on first use: the embedded object store may start after the API.
+    app.state.object_store = lru_cache(maxsize=1)(lambda: object_store_from_settings(settings))
     app.state.login_limiter = LoginRateLimiter(
         settings.login_rate_limit, settings.rate_limit_storage_url
     )
 
     app.include_router(health.router)
-    for module in (auth, cameras, zones, events):
+    for module in (auth, cameras, media, zones, events, clips):
         app.include_router(module.router, prefix=API_PREFIX)
 
     Instrumentator(

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -74,13 +75,36 @@ def database_url(migrated_database: str) -> str:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path / "data")
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path / "data",
+        data_dir=data_dir,
         database_url=database_url,
         jwt_secret=TEST_JWT_SECRET,  # type: ignore[arg-type]
         login_rate_limit="1000/minute",
+        object_store="local",
+        **overrides,
     )
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    """A fresh, migrated SQLite database: for slow end-to-end tests that run on one backend
+    (the API's own tests cover both databases)."""
+    url = f"sqlite:///{tmp_path / 'vigil.db'}"
+    migrate.upgrade(url)
+    return make_settings(url, tmp_path / "data")
+
+
+@pytest.fixture
+def sqlite_client(sqlite_settings: Settings) -> Iterator[TestClient]:
+    from api.app import create_app
+
+    with TestClient(create_app(sqlite_settings)) as test_client:
+        yield test_client
 
 
 @pytest.fixture

@@ -44,6 +44,8 @@ def configure_logging(level: str = "INFO", json: bool = True, service: str | Non
     for noisy in ("uvicorn.access",):  # the API logs its own access line with the request id
         logging.getLogger(noisy).handlers.clear()
         logging.getLogger(noisy).propagate = False
+    for chatty in ("httpx", "httpcore", "botocore", "urllib3"):  # one line per health probe
+        logging.getLogger(chatty).setLevel(max(root.level, logging.WARNING))
     if service:
         structlog.contextvars.bind_contextvars(service=service)
     _configured = True

@@ -17,15 +17,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Protocol
 
 import httpx
 
+from vigil.broker.admin import ensure_topics
+from vigil.broker.topics import Topics
 from vigil.db import migrate
 from vigil.db.session import session_scope
 from vigil.embedded.process import ManagedProcess, ProcessError
+from vigil.embedded.seaweedfs import SeaweedFS
+from vigil.embedded.tansu import TansuBroker
 from vigil.logs import get_logger
-from vigil.seed import seed_demo
+from vigil.seed import DEMO_STREAM_PATH, seed_demo
 from vigil.settings import Settings
+from vigil.simulator import DEFAULT_FOOTAGE, RtspSimulator
 
 log = get_logger(__name__)
 
@@ -43,9 +49,54 @@ class HttpService(ManagedProcess):
         return httpx.get(self.health_url, timeout=1.0).status_code == 200
 
 
+class Service(Protocol):
+    """What the platform needs of a child: ManagedProcess and the demo camera both fit."""
+
+    name: str
+
+    def start(self) -> object: ...
+    def stop(self) -> object: ...
+    @property
+    def is_running(self) -> bool: ...
+    def log_tail(self, lines: int = 40) -> str: ...
+
+
+class DemoCamera:
+    """The RTSP simulator serving real footage as the demo camera."""
+
+    name = "demo-camera"
+
+    def __init__(self, settings: Settings, video: Path) -> None:
+        self.simulator = RtspSimulator(
+            video,
+            port=settings.demo_rtsp_port,
+            mounts=(DEMO_STREAM_PATH,),
+            cache_dir=settings.data_dir.resolve() / "cache" / "simulator",
+        )
+
+    def start(self) -> DemoCamera:
+        self.simulator.start()
+        return self
+
+    def stop(self) -> None:
+        self.simulator.stop()
+
+    @property
+    def is_running(self) -> bool:
+        return self.simulator.running
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "(see the simulator's stderr in the platform log)"
+
+
+def demo_video(settings: Settings) -> Path | None:
+    video = settings.demo_video or DEFAULT_FOOTAGE
+    return video if video.is_file() else None
+
+
 @dataclass
 class _Supervised:
-    process: ManagedProcess
+    process: Service
     failures: int = 0
     next_restart: float = 0.0
     restarts: list[float] = field(default_factory=list)
@@ -85,7 +136,7 @@ class Platform:
             result = seed_demo(session, self.settings)
         log.info("database_ready", demo_user_id=result.user_id, demo_camera_id=result.camera_id)
 
-    def start(self, process: ManagedProcess) -> None:
+    def start(self, process: Service) -> None:
         process.start()
         self.supervised.append(_Supervised(process))
 
@@ -141,6 +192,33 @@ class Platform:
         self.supervised.clear()
 
 
+def _start_object_store(platform: Platform) -> None:
+    if platform.settings.object_store == "embedded":
+        platform.start(SeaweedFS.from_settings(platform.settings))
+
+
+def _start_broker(platform: Platform) -> None:
+    if platform.settings.kafka_bootstrap:
+        return
+    broker = TansuBroker.from_settings(platform.settings)
+    platform.start(broker)
+    platform.env_overrides["VIGIL_KAFKA_BOOTSTRAP"] = broker.bootstrap
+    ensure_topics(broker.bootstrap, Topics.from_settings(platform.settings).all())
+
+
+def _start_demo_camera(platform: Platform) -> None:
+    video = demo_video(platform.settings)
+    if video is None:
+        log.warning("demo_video_missing", hint="set VIGIL_DEMO_VIDEO to a video file")
+        return
+    platform.start(DemoCamera(platform.settings, video))
+
+
+def _start_ingest(platform: Platform) -> None:
+    port = platform.settings.ingest_health_port
+    platform.start(platform.child("ingest", ["ingest"], f"http://127.0.0.1:{port}/healthz"))
+
+
 def _start_api(platform: Platform) -> None:
     s = platform.settings
     platform.start(
@@ -157,13 +235,14 @@ PlatformStep = Callable[[Platform], None]
 
 def platform_steps() -> list[PlatformStep]:
     """The start order; later steps may rely on the addresses earlier ones published."""
-    return [_start_api]
+    return [_start_object_store, _start_broker, _start_demo_camera, _start_api, _start_ingest]
 
 
 def _banner(settings: Settings) -> str:
     api = f"http://{settings.api_host}:{settings.api_port}"
     return (
         f"\nVigil is up.\n  API        {api}/docs\n"
+        f"  live view  {api}/api/v1/cameras/<id>/live/index.m3u8?access_token=<token>\n"
         f"  demo login {settings.demo_email} / (VIGIL_DEMO_PASSWORD)\n"
         f"  logs       {Path(settings.data_dir).resolve() / 'logs'}\nPress Ctrl-C to stop.\n"
     )

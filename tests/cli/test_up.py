@@ -1,4 +1,6 @@
-"""`vigil up` on a fresh data directory: migrates, seeds, serves, and stops every child."""
+"""`vigil up` on a fresh data directory: migrates, seeds, starts the embedded object store,
+broker and demo camera and every service, shows the demo camera live, and on SIGTERM stops
+every process it started."""
 
 from __future__ import annotations
 
@@ -7,20 +9,23 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-from vigil.embedded.process import free_port
+from vigil.embedded.process import free_port, free_port_block
+from vigil.embedded.seaweedfs import SeaweedPorts
 
 
 def processes_mentioning(marker: str) -> list[int]:
-    """Live processes whose environment mentions `marker` (children inherit the data dir)."""
+    """Live processes whose environment or command line mentions `marker`."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and int(entry.name) != os.getpid():
             try:
-                if marker.encode() in (entry / "environ").read_bytes():
+                text = (entry / "environ").read_bytes() + (entry / "cmdline").read_bytes()
+                if marker.encode() in text:
                     state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
                     if state not in ("Z", "X"):
                         found.append(int(entry.name))
@@ -29,29 +34,36 @@ def processes_mentioning(marker: str) -> list[int]:
     return found
 
 
-def _wait_ready(url: str, proc: subprocess.Popen, timeout: float) -> None:
+def _wait(predicate: Callable[[], bool], proc: subprocess.Popen, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, "vigil up exited early"
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            if predicate():
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.5)
-    raise AssertionError(f"{url} not ready within {timeout} s")
+    raise AssertionError(f"{what} not within {timeout} s")
 
 
-def test_vigil_up_serves_the_api_on_a_fresh_data_dir(tmp_path: Path) -> None:
-    port = free_port()
+def test_vigil_up_shows_the_demo_camera_live(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    api = free_port()
     env = {
         **os.environ,
-        "VIGIL_DATA_DIR": str(tmp_path / "var"),
-        "VIGIL_API_PORT": str(port),
+        "VIGIL_DATA_DIR": str(data_dir),
+        "VIGIL_API_PORT": str(api),
+        "VIGIL_SEAWEEDFS_S3_PORT": str(free_port_block(SeaweedPorts.OFFSETS)),
+        "VIGIL_KAFKA_EMBEDDED_PORT": str(free_port()),
+        "VIGIL_DEMO_RTSP_PORT": str(free_port()),
+        "VIGIL_INGEST_HEALTH_PORT": str(free_port()),
         "VIGIL_DEMO_EMAIL": "owner@example.com",
         "VIGIL_DEMO_PASSWORD": "a long demo password",
     }
-    env.pop("VIGIL_DATABASE_URL", None)
+    for name in ("VIGIL_DATABASE_URL", "VIGIL_KAFKA_BOOTSTRAP", "VIGIL_OBJECT_STORE"):
+        env.pop(name, None)
+    base = f"http://127.0.0.1:{api}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "vigil", "up"],
         env=env,
@@ -61,23 +73,35 @@ def test_vigil_up_serves_the_api_on_a_fresh_data_dir(tmp_path: Path) -> None:
         start_new_session=True,
     )
     try:
-        _wait_ready(f"http://127.0.0.1:{port}/readyz", proc, timeout=120)
+        _wait(lambda: httpx.get(f"{base}/readyz").status_code == 200, proc, 120, "API ready")
         login = httpx.post(
-            f"http://127.0.0.1:{port}/api/v1/auth/login",
+            f"{base}/api/v1/auth/login",
             json={"email": "owner@example.com", "password": "a long demo password"},
         )
         assert login.status_code == 200
         token = login.json()["access_token"]
-        cameras = httpx.get(
-            f"http://127.0.0.1:{port}/api/v1/cameras",
-            headers={"Authorization": f"Bearer {token}"},
-        ).json()
-        assert [c["name"] for c in cameras["items"]] == ["Demo plaza"]
-        assert (tmp_path / "var" / "vigil.db").exists()
-        assert len(processes_mentioning(str(tmp_path / "var"))) >= 2  # up + the API child
+        auth = {"Authorization": f"Bearer {token}"}
+        cameras = httpx.get(f"{base}/api/v1/cameras", headers=auth).json()["items"]
+        assert [c["name"] for c in cameras] == ["Demo plaza"]
+        live = f"{base}{cameras[0]['live_url']}?access_token={token}"
+        # The demo camera is live within a minute: a playlist with segments, reachable by token.
+        _wait(lambda: "#EXTINF" in httpx.get(live).text, proc, 60, "live playlist")
+        camera_url = f"{base}/api/v1/cameras/{cameras[0]['id']}"
+        _wait(
+            lambda: httpx.get(camera_url, headers=auth).json()["status"] == "online",
+            proc,
+            30,
+            "camera online",
+        )
+        lines = httpx.get(live).text.splitlines()
+        segment = next(line for line in lines if line.startswith("seg_"))
+        media = httpx.get(f"{base}/api/v1/cameras/{cameras[0]['id']}/live/{segment}")
+        assert media.status_code == 200
+        assert media.headers["content-type"] == "video/mp2t"
+        assert len(processes_mentioning(str(data_dir))) >= 6  # up, weed, tansu, camera, api, ingest
     finally:
         proc.send_signal(signal.SIGTERM)
-        output = proc.communicate(timeout=90)[0].decode()
-    assert proc.returncode == 0, output
+        output = proc.communicate(timeout=120)[0].decode()
+    assert proc.returncode == 0, output[-3000:]
     assert '"platform_stopped"' in output
-    assert processes_mentioning(str(tmp_path / "var")) == []  # no child left behind
+    assert processes_mentioning(str(data_dir)) == []  # no child left behind

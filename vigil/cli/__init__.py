@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from vigil.cli import database, services
+from vigil.cli import database, ingest, services
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Vigil video surveillance")
 database.register(app)
+ingest.register(app)
 services.register(app)

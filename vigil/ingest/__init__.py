@@ -1,0 +1,1 @@
+"""The ingest service: one FFmpeg per enabled camera, in step with the cameras table."""
