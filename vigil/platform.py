@@ -89,9 +89,14 @@ class DemoCamera:
         return "(see the simulator's stderr in the platform log)"
 
 
+# Where scripts/setup.sh puts the footage when ../shared is not beside the clone.
+SETUP_DEMO_VIDEO = Path(__file__).resolve().parents[1] / ".cache" / "demo" / "vtest.avi"
+
+
 def demo_video(settings: Settings) -> Path | None:
-    video = settings.demo_video or DEFAULT_FOOTAGE
-    return video if video.is_file() else None
+    candidates = [settings.demo_video] if settings.demo_video else []
+    candidates += [DEFAULT_FOOTAGE, SETUP_DEMO_VIDEO]
+    return next((video for video in candidates if video.is_file()), None)
 
 
 @dataclass
