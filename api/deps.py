@@ -24,15 +24,10 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    session: Session = request.app.state.sessionmaker()
-    try:
+    """One transaction per request: committed when the endpoint returns, rolled back if it
+    raises (an HTTPException included)."""
+    with request.app.state.sessionmaker.begin() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
