@@ -4,8 +4,9 @@ Rows are buffered per hive partition (camera_id, date, hour) and written as one 
 partition when the buffer is `roll_seconds` old or holds `roll_rows` rows. A file is written to
 a temporary name and renamed into place, so readers (DuckDB) never see a half-written file.
 The buffer is part of the dataflow's recovery snapshot; a file name derives from its first
-row, and rows already present in an existing file of that name are dropped before writing, so
-replaying a snapshot after a crash neither duplicates nor loses committed rows.
+row, and rows already present in any file of the partition whose time range overlaps theirs
+are dropped before writing, so replaying a snapshot after a crash neither duplicates nor loses
+committed rows, even when the replay rolls its files at other rows than the first run did.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class LakeWriter:
         self.roll_rows = roll_rows
         self.clock = clock
         self._buffers: dict[Partition, _Buffer] = {}
+        self._ranges: dict[Path, tuple[int, tuple[Any, Any]]] = {}  # file -> (mtime, ts range)
 
     # --- buffering -----------------------------------------------------------------------------
     def add(self, rows: Iterable[dict[str, Any]]) -> list[Path]:
@@ -101,12 +103,10 @@ class LakeWriter:
         buffer = self._buffers.pop(partition)
         rows = sorted(buffer.rows, key=lambda r: r["ts"])
         directory = partition_dir(self.root, self.record.name, *partition)
+        rows = self._drop_already_written(directory, rows)
+        if not rows:
+            return None
         path = directory / part_name(rows[0], self.record.key_fields)
-        if path.exists():
-            rows = self._drop_already_written(path, rows)
-            if not rows:
-                return None
-            path = directory / part_name(rows[0], self.record.key_fields)
         directory.mkdir(parents=True, exist_ok=True)
         temp = directory / f".{path.name}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}"
         try:
@@ -120,12 +120,51 @@ class LakeWriter:
         FILES_WRITTEN.labels(self.record.name).inc()
         return path
 
-    def _drop_already_written(self, path: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _drop_already_written(
+        self, directory: Path, rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """`rows` (sorted by ts) minus those some file of the partition already holds. Only
+        files whose ts range overlaps the rows' are read; in normal operation new rows are
+        newer than every file, so this reads footers and nothing else."""
+        if not directory.is_dir():
+            return rows
         keys = self.record.key_fields
-        written = pq.read_table(path, columns=list(keys)).to_pylist()
-        seen = {tuple(r[k] for k in keys) for r in written}
+        first, last = rows[0]["ts"], rows[-1]["ts"]
+        seen: set[tuple[Any, ...]] = set()
+        for path in directory.glob("*.parquet"):
+            low, high = self._ts_range(path)
+            if low is None or high is None or (high >= first and low <= last):
+                written = pq.read_table(path, columns=list(keys)).to_pylist()
+                seen.update(tuple(r[k] for k in keys) for r in written)
+        if not seen:
+            return rows
         fresh = [r for r in rows if tuple(r[k] for k in keys) not in seen]
         if dropped := len(rows) - len(fresh):
             ROWS_DEDUPLICATED.labels(self.record.name).inc(dropped)
             log.info("lake_rows_deduplicated", table=self.record.name, rows=dropped)
         return fresh
+
+    def _ts_range(self, path: Path) -> tuple[Any, Any]:
+        mtime = path.stat().st_mtime_ns
+        cached = self._ranges.get(path)
+        if cached is None or cached[0] != mtime:
+            cached = self._ranges[path] = (mtime, _ts_range(path))
+        return cached[1]
+
+
+def _ts_range(path: Path) -> tuple[Any, Any]:
+    """(min, max) of the file's `ts` column from its footer statistics; (None, None) if the
+    file has no statistics (then it is read in full)."""
+    metadata = pq.read_metadata(path)
+    names = [metadata.schema.column(i).name for i in range(metadata.num_columns)]
+    if "ts" not in names or metadata.num_row_groups == 0:
+        return None, None
+    column = names.index("ts")
+    lows, highs = [], []
+    for group in range(metadata.num_row_groups):
+        stats = metadata.row_group(group).column(column).statistics
+        if stats is None or not stats.has_min_max:
+            return None, None
+        lows.append(stats.min)
+        highs.append(stats.max)
+    return min(lows), max(highs)
