@@ -1,0 +1,180 @@
+"""Merge the small Parquet files of closed hour partitions into one file per partition.
+
+The dataflow publishes a file per partition every `lake_roll_seconds`, so an hour holds
+about a hundred small files; DuckDB and the replay read one big file much faster.
+
+A partition is compacted once it holds `min_files` files and its hour ended `grace` ago
+(past the dataflow's recovery horizon: its writer may rewrite a file it already published,
+and relies on that file's name to drop the rows it already holds). The merged file is named
+like the writer names files (after its first row), so that guarantee holds for the first
+file too. Rows are deduplicated on the record's key fields.
+
+The swap is atomic: the merged file is written into a staging directory, which then trades
+places with the partition directory (Linux renameat2 RENAME_EXCHANGE), so a reader lists
+either the old files or the new one, never both; a crash leaves one or the other plus a
+staging directory that the next run removes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from vigil.lake.layout import part_name
+from vigil.logs import get_logger
+from vigil.records.schemas import RECORD_TYPES, RecordType
+
+log = get_logger(__name__)
+
+STAGING = ".staging"  # under the lake root, outside every table's glob
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+@dataclass(frozen=True)
+class HourPartition:
+    table: str
+    camera_id: int
+    date: str
+    hour: int
+    path: Path
+
+    @property
+    def start(self) -> datetime:
+        day = datetime.strptime(self.date, "%Y-%m-%d").replace(tzinfo=UTC)
+        return day + timedelta(hours=self.hour)
+
+    def files(self) -> list[Path]:
+        return sorted(p for p in self.path.glob("*.parquet") if p.is_file())
+
+
+@dataclass
+class CompactionReport:
+    partitions: int = 0
+    files_before: int = 0
+    files_after: int = 0
+    bytes_before: int = 0
+    bytes_after: int = 0
+    rows: int = 0
+    duplicates_dropped: int = 0
+
+
+def hour_partitions(
+    lake_root: Path, tables: tuple[str, ...] | None = None
+) -> Iterator[HourPartition]:
+    """Every `<table>/camera_id=<n>/date=<d>/hour=<h>` directory, in path order."""
+    for table in tables or tuple(RECORD_TYPES):
+        root = Path(lake_root) / table
+        if not root.is_dir():
+            continue
+        for camera_dir in sorted(root.glob("camera_id=*")):
+            camera = camera_dir.name.partition("=")[2]
+            if not camera.isdigit():
+                continue
+            for date_dir in sorted(camera_dir.glob("date=*")):
+                for hour_dir in sorted(date_dir.glob("hour=*")):
+                    hour = hour_dir.name.partition("=")[2]
+                    if hour.isdigit() and hour_dir.is_dir():
+                        yield HourPartition(
+                            table, int(camera), date_dir.name.partition("=")[2], int(hour), hour_dir
+                        )
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two directories atomically; where renameat2 is missing, two renames."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None:
+        result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+        if result == 0:
+            return
+        errno = ctypes.get_errno()
+        if errno not in (22, 38):  # EINVAL / ENOSYS: the file system cannot exchange
+            raise OSError(errno, os.strerror(errno), str(a))
+    aside = a.with_name(f".{a.name}.{uuid.uuid4().hex[:8]}")
+    os.rename(a, aside)
+    os.rename(b, a)
+    os.rename(aside, b)
+
+
+def compact_partition(
+    lake_root: Path, record: RecordType, partition: HourPartition
+) -> CompactionReport:
+    files = partition.files()
+    report = CompactionReport(partitions=1, files_before=len(files))
+    report.bytes_before = sum(f.stat().st_size for f in files)
+    keys = ", ".join(f'"{k}"' for k in record.key_fields)
+    columns = ", ".join(f'"{f.name}"' for f in record.schema)
+    db = duckdb.connect()
+    try:
+        db.execute("SET TimeZone = 'UTC'")
+        source = "read_parquet($files, union_by_name = true, hive_partitioning = false)"
+        count = f"SELECT count(*) FROM {source}"  # noqa: S608 (a constant)
+        total = db.execute(count, {"files": [str(f) for f in files]})
+        report.rows = int(total.fetchall()[0][0])
+        query = (
+            f"SELECT DISTINCT ON ({keys}) {columns} FROM {source} "  # noqa: S608 (schema names)
+            f"ORDER BY {keys}"
+        )
+        table = db.sql(query, params={"files": [str(f) for f in files]}).to_arrow_table()
+    finally:
+        db.close()
+    table = table.sort_by([("ts", "ascending")]).cast(record.schema)
+    report.duplicates_dropped = report.rows - table.num_rows
+    report.rows = table.num_rows
+    staging = Path(lake_root) / STAGING / uuid.uuid4().hex
+    staging.mkdir(parents=True)
+    try:
+        name = part_name(table.slice(0, 1).to_pylist()[0], record.key_fields)
+        pq.write_table(table, staging / name, compression="zstd")
+        _exchange(partition.path, staging)  # staging now holds the old files
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    report.files_after = 1
+    report.bytes_after = (partition.path / name).stat().st_size
+    return report
+
+
+def compact_lake(
+    lake_root: Path,
+    *,
+    now: datetime | None = None,
+    min_files: int = 4,
+    grace: timedelta = timedelta(hours=1),
+    on_progress: Callable[[int, int], None] | None = None,
+) -> CompactionReport:
+    """Compact every closed hour partition holding at least `min_files` files."""
+    now = now or datetime.now(UTC)
+    shutil.rmtree(Path(lake_root) / STAGING, ignore_errors=True)  # left by a crash
+    due = [
+        p
+        for p in hour_partitions(lake_root)
+        if p.start + timedelta(hours=1) + grace <= now and len(p.files()) >= min_files
+    ]
+    total = CompactionReport()
+    for done, partition in enumerate(due, start=1):
+        one = compact_partition(lake_root, RECORD_TYPES[partition.table], partition)
+        for name in vars(total):
+            setattr(total, name, getattr(total, name) + getattr(one, name))
+        log.info(
+            "lake_partition_compacted",
+            table=partition.table,
+            camera_id=partition.camera_id,
+            date=partition.date,
+            hour=partition.hour,
+            files_before=one.files_before,
+            rows=one.rows,
+        )
+        if on_progress is not None:
+            on_progress(done, len(due))
+    shutil.rmtree(Path(lake_root) / STAGING, ignore_errors=True)
+    return total
