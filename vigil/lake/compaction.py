@@ -3,11 +3,11 @@
 The dataflow publishes a file per partition every `lake_roll_seconds`, so an hour holds
 about a hundred small files; DuckDB and the replay read one big file much faster.
 
-A partition is compacted once it holds `min_files` files and its hour ended `grace` ago
-(past the dataflow's recovery horizon: its writer may rewrite a file it already published,
-and relies on that file's name to drop the rows it already holds). The merged file is named
-like the writer names files (after its first row), so that guarantee holds for the first
-file too. Rows are deduplicated on the record's key fields.
+A partition is compacted once it holds `min_files` files and its hour ended `grace` ago, so
+the dataflow no longer writes to it (its writer drops rows that any file of the partition
+already holds, so even a late recovery replay into a compacted hour adds no duplicate). The
+merged file is named the way the writer names files (after its first row); rows are
+deduplicated on the record's key fields.
 
 The swap is atomic: the merged file is written into a staging directory, which then trades
 places with the partition directory (Linux renameat2 RENAME_EXCHANGE), so a reader lists
