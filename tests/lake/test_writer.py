@@ -191,3 +191,14 @@ def test_replay_that_rolls_at_other_rows_still_writes_each_row_once(tmp_path: Pa
         f"SELECT frame_index FROM read_parquet('{tmp_path}/detections/**/*.parquet') ORDER BY 1"
     ).fetchall()
     assert [f for (f,) in frame_indexes] == list(range(40))
+
+
+def test_a_partition_directory_that_cannot_be_made_keeps_the_rows(tmp_path: Path) -> None:
+    (tmp_path / "detections").write_text("a file where the table's directory must go")
+    writer = LakeWriter(tmp_path, DETECTIONS, roll_seconds=60, roll_rows=10_000)
+    writer.add(detection(1, i) for i in range(3))
+    with pytest.raises(NotADirectoryError):
+        writer.flush()
+    assert writer.buffered_rows == 3
+    (tmp_path / "detections").unlink()
+    assert len(writer.flush()) == 1 and writer.buffered_rows == 0

@@ -101,7 +101,14 @@ class LakeWriter:
     # --- writing -------------------------------------------------------------------------------
     def _write(self, partition: Partition) -> Path | None:
         buffer = self._buffers.pop(partition)
-        rows = sorted(buffer.rows, key=lambda r: r["ts"])
+        try:
+            return self._write_rows(partition, buffer.rows)
+        except BaseException:
+            self._buffers[partition] = buffer  # keep the rows for the next attempt
+            raise
+
+    def _write_rows(self, partition: Partition, rows: list[dict[str, Any]]) -> Path | None:
+        rows = sorted(rows, key=lambda r: r["ts"])
         directory = partition_dir(self.root, self.record.name, *partition)
         rows = self._drop_already_written(directory, rows)
         if not rows:
@@ -114,7 +121,6 @@ class LakeWriter:
             os.replace(temp, path)  # atomic on POSIX: readers see the old state or the new
         except BaseException:
             temp.unlink(missing_ok=True)
-            self._buffers[partition] = buffer  # keep the rows for the next attempt
             raise
         ROWS_WRITTEN.labels(self.record.name).inc(len(rows))
         FILES_WRITTEN.labels(self.record.name).inc()
