@@ -1,0 +1,18 @@
+"""The code location Dagster loads (workspace.yaml): assets, resources, jobs, sensors,
+schedules. `dagster definitions validate -w workspace.yaml` checks it."""
+
+import dagster as dg
+
+from pipelines.assets import ASSETS
+from pipelines.jobs import clips_job, events_job, lake_compaction_job, retention_job
+from pipelines.resources import default_resources
+from pipelines.schedules import hourly_reconcile, lake_compaction_schedule, retention_schedule
+from pipelines.sensors import camera_partitions, closed_events
+
+defs = dg.Definitions(
+    assets=ASSETS,
+    jobs=[events_job, clips_job, lake_compaction_job, retention_job],
+    sensors=[camera_partitions, closed_events],
+    schedules=[hourly_reconcile, lake_compaction_schedule, retention_schedule],
+    resources=default_resources(),
+)

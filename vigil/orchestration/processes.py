@@ -1,0 +1,156 @@
+"""Run the Dagster webserver or daemon as a child in its own process group, and stop all of it.
+
+Dagster's processes start their own children (the code server that loads `pipelines`, run
+workers launched by the daemon), and `dagster dev` is known to ignore SIGINT. So Vigil never
+execs them directly: `supervise` starts the command in a new session, forwards SIGTERM/SIGINT
+to the whole group, waits up to a grace period for every member to exit, then SIGKILLs what
+is left; the child also gets SIGTERM if Vigil itself dies (PR_SET_PDEATHSIG). It returns the
+child's exit code (0 when Vigil stopped it), so a supervisor such as `vigil up` restarts a
+Dagster process that died on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from vigil.embedded.process import group_members
+from vigil.logs import get_logger
+from vigil.settings import Settings
+
+log = get_logger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+WORKSPACE = Path(__file__).resolve().parents[2] / "workspace.yaml"
+HEARTBEAT_TOLERANCE_SECONDS = 60.0
+
+
+def _die_with_parent() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def executable(name: str) -> str:
+    """A console script of this environment (beside the interpreter), else from PATH."""
+    local = Path(sys.executable).parent / name
+    if local.is_file() and os.access(local, os.X_OK):
+        return str(local)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} not found: install vigil with its dagster dependencies")
+    return found
+
+
+def code_location_args() -> list[str]:
+    """The repository's workspace.yaml when present, else the definitions module itself."""
+    if WORKSPACE.is_file():
+        return ["-w", str(WORKSPACE)]
+    return ["-m", "pipelines.definitions"]
+
+
+def webserver_argv(
+    settings: Settings, host: str | None = None, port: int | None = None
+) -> list[str]:
+    return [
+        executable("dagster-webserver"),
+        "-h",
+        host or settings.dagster_host,
+        "-p",
+        str(port or settings.dagster_port),
+        *code_location_args(),
+        "--log-format",
+        "json",
+    ]
+
+
+def daemon_argv() -> list[str]:
+    return [executable("dagster-daemon"), "run", *code_location_args(), "--log-format", "json"]
+
+
+def stop_group(proc: subprocess.Popen[Any], grace: float) -> int:
+    """SIGTERM the child's process group, SIGKILL whatever outlives `grace`; reap the child."""
+    pgid = proc.pid
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
+    while group_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if proc.poll() is None or group_members(pgid):
+        log.warning("dagster_kill", pid=pgid, grace_seconds=grace)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+    return proc.wait()
+
+
+def supervise(
+    argv: Sequence[str], env: Mapping[str, str], *, name: str, grace: float = 20.0
+) -> int:
+    """Run argv until it exits or we get SIGTERM/SIGINT; see the module doc."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("dagster_stopping", process=name, signal=signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    log.info("dagster_starting", process=name, argv=list(argv))
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        try:
+            while not stop.wait(0.5):
+                if proc.poll() is not None:
+                    log.error("dagster_exited", process=name, exit_code=proc.returncode)
+                    stop_group(proc, grace)  # its children, if any survived it
+                    return proc.returncode or 1
+        finally:
+            if proc.poll() is None or group_members(proc.pid):
+                code = stop_group(proc, grace)
+                log.info("dagster_stopped", process=name, exit_code=code)
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class DaemonHealth:
+    """Healthy while every daemon the instance requires sent a heartbeat in the last minute.
+    The instance is opened once, on the first probe (importing Dagster takes a second)."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self._instance: Any = None
+
+    def __call__(self) -> tuple[bool, dict[str, Any]]:
+        if self._instance is None:
+            from dagster import DagsterInstance
+
+            self._instance = DagsterInstance.from_config(str(self.home))
+        required = sorted(self._instance.get_required_daemon_types())
+        beats = self._instance.get_daemon_heartbeats()
+        now = time.time()
+        ages = {kind: round(now - beats[kind].timestamp, 1) for kind in required if kind in beats}
+        stale = [k for k in required if ages.get(k, float("inf")) > HEARTBEAT_TOLERANCE_SECONDS]
+        return not stale, {"heartbeat_age_seconds": ages, "stale": stale}
+
+    def close(self) -> None:
+        if self._instance is not None:
+            self._instance.dispose()
+            self._instance = None
