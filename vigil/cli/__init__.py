@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from vigil.cli import database, ingest, services
+from vigil.cli import database, dataflow, ingest, services
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Vigil video surveillance")
 database.register(app)
+dataflow.register(app)
 ingest.register(app)
 services.register(app)

@@ -1,0 +1,1 @@
+"""Bytewax dataflows: thin wiring over the plain per-camera logic in vigil.streaming."""

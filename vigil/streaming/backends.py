@@ -1,0 +1,53 @@
+"""The detector and face backend of each dataflow worker thread.
+
+A Bytewax worker is a thread that runs every camera it owns one after the other, so one
+detector per worker is enough; YuNet is not thread-safe, so two workers never share one.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from vigil.vision import Detector, DetectorConfig, FaceBackend, create_detector, create_face_backend
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    detector_backend: Literal["onnx", "ultralytics"] = "onnx"
+    detector_model_path: Path | None = None
+    detector_threads: int = 0  # onnxruntime intra-op threads; 0: onnxruntime's default
+    face_backend: Literal["opencv", "insightface"] | None = "opencv"  # None: no faces
+    face_model_dir: Path | None = None
+    insightface_model_pack: Path | None = None
+
+
+class VisionBackends:
+    def __init__(self, config: BackendConfig) -> None:
+        self.config = config
+        self._local = threading.local()
+
+    def get(self) -> tuple[Detector, FaceBackend | None]:
+        """This thread's backends, built on first use."""
+        found: tuple[Detector, FaceBackend | None] | None = getattr(self._local, "backends", None)
+        if found is None:
+            found = self._local.backends = self.build()
+        return found
+
+    def build(self) -> tuple[Detector, FaceBackend | None]:
+        cfg = self.config
+        # The detector's own threshold stays low (ByteTrack keeps tracks alive on weak boxes);
+        # VIGIL_DETECTOR_CONFIDENCE is the tracker's threshold to start a track.
+        detector = create_detector(
+            cfg.detector_backend,
+            cfg.detector_model_path,
+            DetectorConfig(threads=cfg.detector_threads),
+        )
+        faces = None
+        if cfg.face_backend is not None:
+            faces = create_face_backend(
+                cfg.face_backend, cfg.face_model_dir, cfg.insightface_model_pack
+            )
+        return detector, faces

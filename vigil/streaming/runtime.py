@@ -1,0 +1,79 @@
+"""What one dataflow process shares across its Bytewax workers: settings, the camera catalog,
+the per-thread vision backends, the health board and the stop flag."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+
+from vigil.broker import Topics, bootstrap_from_settings
+from vigil.media.ffmpeg import find_ffmpeg
+from vigil.settings import Settings
+from vigil.storage import ObjectStore, object_store_from_settings
+from vigil.streaming.backends import BackendConfig, VisionBackends
+from vigil.streaming.catalog import Catalog, CatalogCache, DatabaseCatalog, ReplayCatalog
+from vigil.streaming.health import HealthBoard
+from vigil.streaming.pipeline import PipelineEnv
+
+
+def detector_threads(settings: Settings, workers_per_process: int) -> int:
+    """VIGIL_DETECTOR_THREADS, or the cores shared evenly by this process's workers (more
+    threads than cores would only make the workers fight over them)."""
+    if settings.detector_threads:
+        return settings.detector_threads
+    return max(1, (os.cpu_count() or 1) // max(1, workers_per_process))
+
+
+@dataclass
+class DataflowRuntime:
+    settings: Settings
+    slots: int
+    catalog: CatalogCache
+    env: PipelineEnv
+    health: HealthBoard
+    topics: Topics
+    bootstrap: str
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, workers_per_process: int = 1) -> DataflowRuntime:
+        database_url = settings.resolved_database_url
+        catalog: Catalog = (
+            ReplayCatalog(settings.dataflow_cameras_file, database_url)
+            if settings.dataflow_cameras_file is not None
+            else DatabaseCatalog(database_url)
+        )
+        backends = VisionBackends(
+            BackendConfig(
+                detector_backend=settings.detector_backend,
+                detector_model_path=settings.detector_model_path,
+                detector_threads=detector_threads(settings, workers_per_process),
+                face_backend=settings.face_backend,
+                face_model_dir=settings.face_model_dir,
+                insightface_model_pack=settings.insightface_model_pack,
+            )
+        )
+        health = HealthBoard()
+        env = PipelineEnv(
+            ffmpeg=find_ffmpeg(settings.ffmpeg_path),
+            backends=backends,
+            gating=settings.motion_gating,
+            tracker_confidence=settings.detector_confidence,
+            backoff_initial_seconds=settings.ingest_backoff_initial_seconds,
+            backoff_max_seconds=settings.ingest_backoff_max_seconds,
+            stall_seconds=settings.ingest_stall_seconds,
+            health=health,
+        )
+        return cls(
+            settings=settings,
+            slots=settings.dataflow_partitions,
+            catalog=CatalogCache(catalog, settings.dataflow_sync_seconds),
+            env=env,
+            health=health,
+            topics=Topics.from_settings(settings),
+            bootstrap=bootstrap_from_settings(settings),
+        )
+
+    def object_store(self) -> ObjectStore:
+        return object_store_from_settings(self.settings)
