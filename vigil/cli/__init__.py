@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from vigil.cli import database, dataflow, ingest, services
+from vigil.cli import database, dataflow, ingest, pipelines, services
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Vigil video surveillance")
 database.register(app)
 dataflow.register(app)
 ingest.register(app)
+pipelines.register(app)
 services.register(app)
