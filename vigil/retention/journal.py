@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from vigil.db.base import utcnow
 from vigil.db.models import Clip, Event, FaceDetection, PendingDeletion
 from vigil.logs import get_logger
 from vigil.storage.objectstore import ObjectStore
@@ -38,15 +39,22 @@ class DrainReport:
     kept_in_use: int = 0
 
 
-def enqueue(session: Session, doomed: Iterable[Doomed], reason: str) -> int:
-    entries = [
-        PendingDeletion(
-            object_key=d.key, camera_id=d.camera_id, size_bytes=d.size_bytes, reason=reason
-        )
+def enqueue(session: Session, doomed: Iterable[Doomed], reason: str) -> list[int]:
+    """Journal the objects (in the caller's transaction); returns the journal entries' ids."""
+    now = utcnow()
+    rows = [
+        {
+            "object_key": d.key,
+            "camera_id": d.camera_id,
+            "size_bytes": d.size_bytes,
+            "reason": reason,
+            "created_at": now,
+        }
         for d in doomed
     ]
-    session.add_all(entries)
-    return len(entries)
+    if not rows:
+        return []
+    return list(session.scalars(insert(PendingDeletion).returning(PendingDeletion.id), rows))
 
 
 def referenced_keys(session: Session, keys: Sequence[str]) -> set[str]:

@@ -28,10 +28,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from vigil.db.models import Clip, Event, FaceDetection, PendingDeletion
+from vigil.db.models import Clip, Event, FaceDetection
 from vigil.logs import get_logger
 from vigil.media.paths import MediaPaths
 from vigil.retention.inventory import Inventory, Item, take_inventory
@@ -148,47 +148,48 @@ def _drop_references(session: Session, batch: Sequence[Planned]) -> list[int]:
     returns the journal ids. Rows are re-read here: a clip re-cut since the inventory is
     journaled under its current key."""
     doomed: dict[str, list[Doomed]] = {}
-
-    def add(reason: str, key: str, camera_id: int | None, size: int) -> None:
-        doomed.setdefault(reason, []).append(Doomed(key, camera_id, size))
-
     by_kind: dict[str, list[Planned]] = {}
     for p in batch:
         by_kind.setdefault(p.item.kind, []).append(p)
-    reasons = {p.item.row_id: p.reason for p in batch if p.item.row_id}
-    clip_ids = [p.item.row_id for p in by_kind.get("clip", []) if p.item.row_id]
-    for clip in session.scalars(select(Clip).where(Clip.id.in_(clip_ids))):
-        add(reasons[clip.id], clip.object_key, clip.camera_id, clip.size_bytes)
-        session.delete(clip)
+        if p.item.kind == "orphan_object" or (p.item.is_object and not p.item.row_id):
+            # No row refers to it (an orphan, a thumbnail whose row is not written yet).
+            doomed.setdefault(p.reason, []).append(
+                Doomed(p.item.ref, p.item.camera_id, p.item.size)
+            )
+    clips = {p.item.row_id: p for p in by_kind.get("clip", []) if p.item.row_id}
+    if clips:
+        clip_rows = session.execute(
+            select(Clip.id, Clip.object_key, Clip.camera_id, Clip.size_bytes).where(
+                Clip.id.in_(list(clips))
+            )
+        ).all()
+        session.execute(
+            delete(Clip).where(Clip.id.in_(list(clips))),
+            execution_options={"synchronize_session": False},
+        )
+        for clip_id, key, camera_id, size in clip_rows:
+            doomed.setdefault(clips[clip_id].reason, []).append(Doomed(key, camera_id, size))
     for kind, model, column in (
         ("event_snapshot", Event, Event.snapshot_key),
         ("face_thumbnail", FaceDetection, FaceDetection.thumbnail_key),
     ):
         rows = {p.item.row_id: p for p in by_kind.get(kind, []) if p.item.row_id}
-        if rows:
-            current = session.execute(
-                select(model.id, column).where(model.id.in_(list(rows)), column.is_not(None))
-            ).all()
-            values: dict[str, Any] = {column.key: None}
-            if model is Event:
-                values["updated_at"] = Event.updated_at  # not a change of the event itself
-            session.execute(update(model).where(model.id.in_(list(rows))).values(**values))
-            for row_id, key in current:
-                p = rows[row_id]
-                add(p.reason, str(key), p.item.camera_id, p.item.size)
-        for p in by_kind.get(kind, []):
-            if not p.item.row_id:  # a thumbnail with no row yet
-                add(p.reason, p.item.ref, p.item.camera_id, p.item.size)
-    for p in by_kind.get("orphan_object", []):
-        add(p.reason, p.item.ref, p.item.camera_id, p.item.size)
-    for reason, entries in doomed.items():
-        enqueue(session, entries, reason)
-    session.flush()
-    keys = [d.key for entries in doomed.values() for d in entries]
-    if not keys:
-        return []
-    journal = select(PendingDeletion.id).where(PendingDeletion.object_key.in_(keys))
-    return list(session.scalars(journal))
+        if not rows:
+            continue
+        current = session.execute(
+            select(model.id, column).where(model.id.in_(list(rows)), column.is_not(None))
+        ).all()
+        values: dict[str, Any] = {column.key: None}
+        if model is Event:
+            values["updated_at"] = Event.updated_at  # not a change of the event itself
+        session.execute(
+            update(model).where(model.id.in_(list(rows))).values(**values),
+            execution_options={"synchronize_session": False},
+        )
+        for row_id, ref in current:
+            p = rows[row_id]
+            doomed.setdefault(p.reason, []).append(Doomed(str(ref), p.item.camera_id, p.item.size))
+    return [i for reason, entries in doomed.items() for i in enqueue(session, entries, reason)]
 
 
 def _remove_files(batch: Sequence[Planned], lake_root: Path, media_root: Path) -> None:

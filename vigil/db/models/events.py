@@ -18,6 +18,7 @@ class Event(Base):
         Index("ix_events_camera_start", "camera_id", "start_ts"),
         Index("ix_events_start", "start_ts"),
         Index("ix_events_status", "status"),
+        Index("ix_events_snapshot_key", "snapshot_key"),  # retention's in-use check
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -43,7 +44,10 @@ class Event(Base):
 
 class Clip(Base):
     __tablename__ = "clips"
-    __table_args__ = (Index("ix_clips_camera_start", "camera_id", "start_ts"),)
+    __table_args__ = (
+        Index("ix_clips_camera_start", "camera_id", "start_ts"),
+        Index("ix_clips_object_key", "object_key"),  # retention's in-use check
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     event_id: Mapped[str | None] = mapped_column(

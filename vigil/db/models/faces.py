@@ -31,6 +31,7 @@ class FaceDetection(Base):
     __table_args__ = (
         Index("ix_face_detections_camera_ts", "camera_id", "ts"),
         Index("ix_face_detections_face_ts", "face_id", "ts"),
+        Index("ix_face_detections_thumbnail_key", "thumbnail_key"),  # retention's in-use check
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
