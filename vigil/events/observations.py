@@ -3,7 +3,7 @@
 Only the hour partitions that overlap the requested span are opened (the paths come from
 vigil.lake.layout, no glob over the whole lake), and rows go through the same conversion the
 live path uses (vigil.records.convert.rule_observations), so live and replay see the same input.
-Hours are read lazily: the replay stops pulling once every event of its window is closed.
+Slices are read lazily: the replay stops pulling once every event of its window is closed.
 """
 
 from __future__ import annotations
@@ -24,6 +24,14 @@ HOUR = timedelta(hours=1)
 Row = dict[str, Any]
 # Both sorted by ts, as rule_observations needs; ties in a fixed order for determinism.
 _ORDER = {"frames": "ts, frame_index", "detections": "ts, frame_index, index"}
+# Only the columns the rules read (vigil.records.convert.rule_observations).
+_COLUMNS = {
+    "frames": "camera_id, ts, frame_index, motion_area, motion_boxes, track_ids",
+    "detections": "camera_id, ts, frame_index, index, track_id, score, bbox",
+}
+#: Read in slices: a replay that only needs the start of the next hour (its lookahead) stops
+#: after one slice instead of converting the whole hour.
+SLICE = timedelta(minutes=10)
 
 
 def hour_floor(ts: datetime) -> datetime:
@@ -57,31 +65,45 @@ class LakeReader:
     last_ts: datetime | None = None
 
     def __post_init__(self) -> None:
+        self._files: dict[tuple[str, datetime], list[Path]] = {}
         self._db = duckdb.connect()
         self._db.execute("SET TimeZone = 'UTC'")
 
     def close(self) -> None:
         self._db.close()
 
+    def _hour_files(self, table: str, hour: datetime) -> list[Path]:
+        if (table, hour) not in self._files:
+            self._files[table, hour] = hour_files(self.lake_root, table, self.camera_id, hour)
+        return self._files[table, hour]
+
     def _hour_rows(self, table: str, hour: datetime, start: datetime, end: datetime) -> list[Row]:
-        files = hour_files(self.lake_root, table, self.camera_id, hour)
+        files = self._hour_files(table, hour)
         if not files:
             return []
         source = "read_parquet($files, union_by_name = true, hive_partitioning = false)"
         where = "WHERE ts >= $start AND ts < $end"
-        query = f"SELECT * FROM {source} {where} ORDER BY {_ORDER[table]}"  # noqa: S608
+        query = f"SELECT {_COLUMNS[table]} FROM {source} {where} ORDER BY {_ORDER[table]}"  # noqa: S608
         params = {"files": [str(f) for f in files], "start": start, "end": end}
         rows: list[Row] = self._db.sql(query, params=params).to_arrow_table().to_pylist()
         return rows
 
     def observations(self, start: datetime, end: datetime) -> Iterator[Observation]:
-        """The rules' batch input over [start, end), one hour partition at a time."""
+        """The rules' batch input over [start, end), hour partition by hour partition, each in
+        ten-minute slices."""
         start, end = as_utc(start, "start"), as_utc(end, "end")
         for hour in hours_between(start, end):
-            lo, hi = max(start, hour), min(end, hour + HOUR)
-            frames = self._hour_rows("frames", hour, lo, hi)
-            if not frames:
+            if not self._hour_files("frames", hour):
                 continue
+            lo = max(start, hour)
+            while lo < min(end, hour + HOUR):
+                hi = min(end, hour + HOUR, lo + SLICE)
+                yield from self._slice(hour, lo, hi)
+                lo = hi
+
+    def _slice(self, hour: datetime, lo: datetime, hi: datetime) -> Iterator[Observation]:
+        frames = self._hour_rows("frames", hour, lo, hi)
+        if frames:
             detections = self._hour_rows("detections", hour, lo, hi)
             self.frames_read += len(frames)
             self.detections_read += len(detections)
