@@ -33,6 +33,9 @@ log = get_logger(__name__)
 _PR_SET_PDEATHSIG = 1
 WORKSPACE = Path(__file__).resolve().parents[2] / "workspace.yaml"
 HEARTBEAT_TOLERANCE_SECONDS = 60.0
+# Shorter than the 15 s a supervisor such as `vigil up` waits before SIGKILL: Vigil must finish
+# stopping Dagster's group itself (a stop takes 2-4 s here).
+STOP_GRACE = 10.0
 
 
 def _die_with_parent() -> None:
@@ -95,7 +98,7 @@ def stop_group(proc: subprocess.Popen[Any], grace: float) -> int:
 
 
 def supervise(
-    argv: Sequence[str], env: Mapping[str, str], *, name: str, grace: float = 20.0
+    argv: Sequence[str], env: Mapping[str, str], *, name: str, grace: float = STOP_GRACE
 ) -> int:
     """Run argv until it exits or we get SIGTERM/SIGINT; see the module doc."""
     stop = threading.Event()
