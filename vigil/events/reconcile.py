@@ -35,6 +35,7 @@ from vigil.retention.journal import Doomed, enqueue
 from vigil.rules import RulesConfig, fingerprint, read_window, replay_with_report
 from vigil.rules.replay import DEFAULT_LOOKBACK, ReplayResult
 from vigil.rules.types import Event, as_utc
+from vigil.rules.zones import ZoneRule
 
 log = get_logger(__name__)
 
@@ -101,7 +102,7 @@ class _Replayed:
 def _replay(
     lake_root: Path,
     camera_id: int,
-    zones: list[Any],
+    zones: list[ZoneRule],
     config: RulesConfig,
     ws: datetime,
     we: datetime,
