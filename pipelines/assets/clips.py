@@ -7,7 +7,7 @@ from pipelines.assets.events import events
 from pipelines.assets.sources import recordings
 from pipelines.resources import DatabaseResource, MediaResource, ObjectStoreResource
 from vigil.clips import cut_pending_clips
-from vigil.retention.journal import drain
+from vigil.retention.journal import drain_quietly
 
 
 @dg.asset(
@@ -29,11 +29,11 @@ def clips(
     report = cut_pending_clips(sessions, store, media.paths, media.clip_policy, ffmpeg=media.ffmpeg)
     for event_id, error in report.failed.items():
         context.log.warning(f"clip of event {event_id} failed: {error}")
-    drained = drain(sessions, store)  # objects of replaced clips
+    drained = drain_quietly(sessions, store)  # objects of replaced clips
     return dg.MaterializeResult(
         metadata={
             **report.counts(),
             "video_seconds": round(report.seconds_of_video, 1),
-            "replaced_objects_deleted": drained.objects,
+            "replaced_objects_deleted": drained.objects if drained else 0,
         }
     )

@@ -15,7 +15,7 @@ from pipelines.assets.sources import detections_lake, live_events, zones
 from pipelines.partitions import camera_hours
 from pipelines.resources import DatabaseResource, LakeResource, ObjectStoreResource
 from vigil.events.reconcile import ReconcileReport, replay_and_reconcile
-from vigil.retention.journal import drain
+from vigil.retention.journal import drain_quietly
 from vigil.stats import compute_hourly_stats, write_hourly_stats
 
 HOUR = timedelta(hours=1)
@@ -71,7 +71,7 @@ def events(
         reports.append(report)
         context.log.info(f"camera {camera_id} {start:%Y-%m-%d %H:00}: {report.counts()}")
     if any(r.deleted for r in reports):
-        drain(sessions, object_store.store())  # the clips and snapshots of deleted events
+        drain_quietly(sessions, object_store.store())  # clips and snapshots of deleted events
     return dg.MaterializeResult(metadata=totals(reports))
 
 

@@ -202,14 +202,15 @@ def test_events_without_recording_or_not_ready_are_skipped(
 ) -> None:
     record(paths, camera)
     add_event(database_url, camera, "gone", -3600.0, -3590.0)  # before any recording
+    add_event(database_url, camera, "headless", -5.0, 3.0)  # its start was never recorded
     add_event(database_url, camera, "fresh", 70.0, 72.0)
     store: ObjectStore = LocalObjectStore(tmp_path / "objects")
     sessions = session_factory(database_url)
     # Seconds after the event: its recording may still be written, so it waits.
     early = cut_pending_clips(sessions, store, paths, POLICY, now=at(74.0))
-    assert early.no_recording == ["gone"] and early.cut == []
+    assert early.no_recording == ["gone", "headless"] and early.cut == []
     later = cut_pending_clips(sessions, store, paths, POLICY, now=NOW)
-    assert later.cut == ["fresh"] and later.no_recording == ["gone"]
+    assert later.cut == ["fresh"] and later.no_recording == ["gone", "headless"]
     assert [info.key for info in store.list("clips/")] == [session_scope_key(database_url, "fresh")]
 
 

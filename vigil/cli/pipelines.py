@@ -88,7 +88,7 @@ def replay(
     from vigil.db.session import session_factory
     from vigil.events.reconcile import ReconcileReport, replay_and_reconcile
     from vigil.logs import get_logger
-    from vigil.retention.journal import drain
+    from vigil.retention.journal import drain_quietly
     from vigil.storage import object_store_from_settings
 
     sessions = session_factory(settings.resolved_database_url)
@@ -111,8 +111,14 @@ def replay(
             reports.append(report)
             bar.advance(task)
     if any(r.deleted for r in reports):
-        drained = drain(sessions, object_store_from_settings(settings))
-        log.info("replay_objects_deleted", objects=drained.objects)
+        drained = drain_quietly(sessions, object_store_from_settings(settings))
+        if drained is None:
+            console.print(
+                "[yellow]the object store is unreachable: the clips and snapshots of deleted "
+                "events stay queued for the next retention sweep[/yellow]"
+            )
+        else:
+            log.info("replay_objects_deleted", objects=drained.objects)
     _print_replay(camera, start, end, reports, as_json)
 
 

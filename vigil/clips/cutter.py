@@ -115,8 +115,10 @@ def cut_event_clip(
         segment_seconds=policy.segment_seconds,
         now=now,
     )
-    if not segments:
-        raise NoRecordingError(f"no recording of camera {camera_id} covers the clip")
+    if not segments or segments[0].start > start:
+        # Without the event's start the clip is pointless (and after the size cap deleted the
+        # oldest recordings, cutting what is left would only be deleted again).
+        raise NoRecordingError(f"no recording of camera {camera_id} covers the event's start")
     if not segments[-1].complete:
         raise RecordingNotReadyError("the last segment of the clip is still being written")
     out = cut_segments(

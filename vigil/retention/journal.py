@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.db.base import utcnow
 from vigil.db.models import Clip, Event, FaceDetection, PendingDeletion
 from vigil.logs import get_logger
-from vigil.storage.objectstore import ObjectStore
+from vigil.storage.objectstore import ObjectStore, ObjectStoreError
 
 log = get_logger(__name__)
 
@@ -30,6 +31,15 @@ class Doomed:
     key: str
     camera_id: int | None
     size_bytes: int = 0
+
+
+def drain_quietly(sessions: sessionmaker[Session], store: ObjectStore) -> DrainReport | None:
+    """drain(), but an unreachable store only logs: the entries stay for the next sweep."""
+    try:
+        return drain(sessions, store)
+    except (ObjectStoreError, OSError, BotoCoreError, ClientError) as exc:
+        log.warning("pending_deletions_left", error=str(exc))
+        return None
 
 
 @dataclass
