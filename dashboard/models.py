@@ -1,0 +1,111 @@
+"""What the dashboard reads from the Vigil REST API, as typed models.
+
+Unknown fields are ignored so a newer API does not break an older dashboard.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+Point = tuple[float, float]
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Token(ApiModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105
+    expires_in: int
+
+
+class User(ApiModel):
+    id: int
+    email: str
+    created_at: datetime
+
+
+class Camera(ApiModel):
+    id: int
+    name: str
+    stream_url: str  # the API masks the password
+    detect_stream_url: str | None = None
+    enabled: bool
+    detect_fps: float
+    detect_width: int
+    face_mode: bool
+    record_retention_days: int
+    clip_retention_days: int
+    snapshot_retention_days: int
+    status: str  # unknown | online | offline | error
+    last_seen_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    live_url: str
+    snapshot_url: str
+
+
+class CameraPage(ApiModel):
+    items: list[Camera]
+    total: int
+    limit: int
+    offset: int
+
+
+class HealthEntry(ApiModel):
+    ts: datetime
+    status: str
+    previous_status: str | None = None
+    error: str | None = None
+
+
+class HealthPage(ApiModel):
+    items: list[HealthEntry]
+    total: int
+
+
+class Zone(ApiModel):
+    id: int
+    camera_id: int
+    name: str
+    polygon: list[Point]
+    intrusion_enabled: bool
+    min_dwell_seconds: float
+
+
+class Event(ApiModel):
+    id: str
+    camera_id: int
+    zone_id: int | None = None
+    type: str  # intrusion | motion
+    status: str  # open | closed
+    start: datetime
+    end: datetime | None = None
+    confidence: float
+    frames: int = 0
+    track_ids: list[int] = []
+    source: str = "live"
+    clip_id: str | None = None
+    clip_url: str | None = None
+    snapshot_url: str | None = None
+
+
+class EventPage(ApiModel):
+    items: list[Event]
+    next_cursor: str | None = None
+
+
+class HourlyStat(ApiModel):
+    camera_id: int
+    hour: datetime
+    detections: int
+    intrusion_events: int
+    motion_events: int
+
+
+class HourlyStats(ApiModel):
+    items: list[HourlyStat]
