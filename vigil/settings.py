@@ -141,6 +141,7 @@ class Settings(BaseSettings):
     )
 
     # --- dashboard -----------------------------------------------------------------------------
+    dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
 
     @field_validator("retention_cron")

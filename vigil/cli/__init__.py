@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from vigil.cli import database, dataflow, ingest, pipelines, services
+from vigil.cli import dashboard, database, dataflow, ingest, pipelines, services
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Vigil video surveillance")
+dashboard.register(app)
 database.register(app)
 dataflow.register(app)
 ingest.register(app)
