@@ -31,7 +31,8 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-DbDep = Annotated[Session, Depends(get_db)]
+# scope="function": commit before the response is sent, so the next request sees the change.
+DbDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def _unauthorized(detail: str) -> HTTPException:
