@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Built on first use: the embedded object store may start after the API.
     app.state.object_store = lru_cache(maxsize=1)(lambda: object_store_from_settings(settings))
     app.state.login_limiter = LoginRateLimiter(
-        settings.login_rate_limit, settings.rate_limit_storage_url
+        settings.login_rate_limit, settings.login_ip_rate_limit, settings.rate_limit_storage_url
     )
 
     app.include_router(health.router)

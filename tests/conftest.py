@@ -85,6 +85,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         database_url=database_url,
         jwt_secret=TEST_JWT_SECRET,  # type: ignore[arg-type]
         login_rate_limit="1000/minute",
+        login_ip_rate_limit="1000/minute",
         object_store="local",
         **overrides,
     )

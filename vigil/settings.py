@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     # --- auth ----------------------------------------------------------------------------------
     jwt_secret: SecretStr | None = None
     jwt_lifetime_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
-    login_rate_limit: str = "10/minute"
+    login_rate_limit: str = "10/minute"  # per account
+    # Per client address; higher, since a dashboard or a shop's NAT puts many users behind one.
+    login_ip_rate_limit: str = "60/minute"
     rate_limit_storage_url: str = "memory://"  # e.g. redis://127.0.0.1:6379/0
     demo_email: str = "demo@vigil.local"
     demo_password: SecretStr = SecretStr("vigil-demo-password")

@@ -194,20 +194,45 @@ def test_password_never_in_logs_or_responses(
     assert secret_password not in ok.text + bad.text
 
 
-def test_login_rate_limit(settings: Settings) -> None:
+def test_login_rate_limit_per_account(settings: Settings) -> None:
     from api.app import create_app
 
     limited = settings.model_copy(update={"login_rate_limit": "3/minute"})
     with TestClient(create_app(limited)) as client:
         signup_and_login(client, "rl@example.com")  # one login attempt
+        signup_and_login(client, "other@example.com")
         codes = [
             client.post(
-                "/api/v1/auth/login", json={"email": "rl@example.com", "password": "wrong one!"}
+                "/api/v1/auth/login", json={"email": "RL@example.com", "password": "wrong one!"}
             ).status_code
             for _ in range(3)
         ]
-    assert codes[:2] == [401, 401]
-    assert codes[2] == 429
+        throttled = client.post(
+            "/api/v1/auth/login", json={"email": "rl@example.com", "password": PASSWORD}
+        )
+        other = client.post(
+            "/api/v1/auth/login", json={"email": "other@example.com", "password": PASSWORD}
+        )
+    assert codes == [401, 401, 429]
+    assert throttled.status_code == 429  # even the right password, until the window passes
+    assert int(throttled.headers["retry-after"]) >= 1
+    assert "too many login attempts" in throttled.json()["detail"]
+    assert other.status_code == 200  # other accounts behind the same address are unaffected
+
+
+def test_login_rate_limit_per_address(settings: Settings) -> None:
+    from api.app import create_app
+
+    limited = settings.model_copy(update={"login_ip_rate_limit": "4/minute"})
+    with TestClient(create_app(limited)) as client:
+        codes = [
+            client.post(
+                "/api/v1/auth/login",
+                json={"email": f"spray{i}@example.com", "password": "wrong one!"},
+            ).status_code
+            for i in range(5)
+        ]
+    assert codes == [401, 401, 401, 401, 429]
 
 
 def test_production_without_jwt_secret_refuses_to_start(tmp_path) -> None:
