@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -156,8 +156,8 @@ class Platform:
             stop_grace=15.0,
         )
 
-    def start_services(self) -> None:
-        for step in platform_steps():
+    def start_services(self, skip: Collection[str] = ()) -> None:
+        for step in platform_steps(skip):
             if self._stop.is_set():
                 return
             step(self)
@@ -235,32 +235,82 @@ def _start_api(platform: Platform) -> None:
     )
 
 
+def _start_dataflow(platform: Platform) -> None:
+    port = platform.settings.dataflow_health_port
+    platform.start(platform.child("dataflow", ["dataflow"], f"http://127.0.0.1:{port}/healthz"))
+
+
+def _start_dagster(platform: Platform) -> None:
+    s = platform.settings
+    platform.start(
+        platform.child(
+            "dagster-webserver",
+            ["dagster", "webserver"],
+            f"http://{s.dagster_host}:{s.dagster_port}/server_info",
+        )
+    )
+    platform.start(
+        platform.child(
+            "dagster-daemon",
+            ["dagster", "daemon"],
+            f"http://127.0.0.1:{s.dagster_daemon_health_port}/healthz",
+        )
+    )
+
+
+def _start_dashboard(platform: Platform) -> None:
+    s = platform.settings
+    platform.start(
+        platform.child(
+            "dashboard",
+            ["dashboard", "--host", s.dashboard_host, "--port", str(s.dashboard_port)],
+            f"http://127.0.0.1:{s.dashboard_port}/_stcore/health",
+        )
+    )
+
+
 PlatformStep = Callable[[Platform], None]
+# The start order; later steps rely on the addresses earlier ones published (broker, store).
+STEPS: dict[str, PlatformStep] = {
+    "object-store": _start_object_store,
+    "broker": _start_broker,
+    "demo-camera": _start_demo_camera,
+    "api": _start_api,
+    "ingest": _start_ingest,
+    "dataflow": _start_dataflow,
+    "dagster": _start_dagster,
+    "dashboard": _start_dashboard,
+}
 
 
-def platform_steps() -> list[PlatformStep]:
-    """The start order; later steps may rely on the addresses earlier ones published."""
-    return [_start_object_store, _start_broker, _start_demo_camera, _start_api, _start_ingest]
+def platform_steps(skip: Collection[str] = ()) -> list[PlatformStep]:
+    unknown = set(skip) - set(STEPS)
+    if unknown:
+        raise ValueError(f"unknown service(s) {sorted(unknown)}; known: {', '.join(STEPS)}")
+    return [step for name, step in STEPS.items() if name not in skip]
 
 
 def _banner(settings: Settings) -> str:
     api = f"http://{settings.api_host}:{settings.api_port}"
     return (
-        f"\nVigil is up.\n  API        {api}/docs\n"
-        f"  live view  {api}/api/v1/cameras/<id>/live/index.m3u8?access_token=<token>\n"
+        f"\nVigil is up.\n"
+        f"  dashboard  http://{settings.dashboard_host}:{settings.dashboard_port}\n"
+        f"  API        {api}/docs\n"
+        f"  Dagster    http://{settings.dagster_host}:{settings.dagster_port}\n"
         f"  demo login {settings.demo_email} / (VIGIL_DEMO_PASSWORD)\n"
         f"  logs       {Path(settings.data_dir).resolve() / 'logs'}\nPress Ctrl-C to stop.\n"
     )
 
 
-def run_platform(settings: Settings) -> None:
+def run_platform(settings: Settings, skip: Collection[str] = ()) -> None:
+    platform_steps(skip)  # refuse an unknown name before starting anything
     platform = Platform(settings)
     previous = {
         sig: signal.signal(sig, platform.request_stop) for sig in (signal.SIGINT, signal.SIGTERM)
     }
     try:
         platform.prepare_database()
-        platform.start_services()
+        platform.start_services(skip)
         if not platform._stop.is_set():
             print(_banner(settings), file=sys.stderr, flush=True)
             platform.watch()

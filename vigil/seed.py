@@ -9,11 +9,15 @@ from sqlalchemy.orm import Session
 
 from vigil.auth.passwords import hash_password, verify_password
 from vigil.auth.users import get_user_by_email, normalise_email
-from vigil.db.models import Camera, User
+from vigil.db.models import Camera, User, Zone
 from vigil.settings import Settings
 
 DEMO_CAMERA_NAME = "Demo plaza"
 DEMO_STREAM_PATH = "/demo"
+# A band across the plaza's main walkway (OpenCV's pedestrian clip): people cross it every few
+# seconds, so the demo shows intrusion events, with clips, within a minute or two.
+DEMO_ZONE_NAME = "Walkway"
+DEMO_ZONE_POLYGON = [[0.38, 0.30], [0.52, 0.30], [0.52, 0.70], [0.38, 0.70]]
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,20 @@ def seed_demo(session: Session, settings: Settings) -> SeedResult:
         select(Camera).where(Camera.owner_id == user.id, Camera.name == DEMO_CAMERA_NAME)
     )
     created_camera = camera is None
-    if camera is None:
+    if camera is None:  # the zone only with a new camera: a zone the user deleted stays deleted
         camera = Camera(
             owner_id=user.id, name=DEMO_CAMERA_NAME, stream_url=demo_stream_url(settings)
         )
         session.add(camera)
+        session.flush()
+        session.add(
+            Zone(
+                camera_id=camera.id,
+                name=DEMO_ZONE_NAME,
+                polygon=DEMO_ZONE_POLYGON,
+                intrusion_enabled=True,
+                min_dwell_seconds=1.0,
+            )
+        )
         session.flush()
     return SeedResult(user.id, camera.id, created_user, created_camera)

@@ -28,8 +28,19 @@ def api(
     )
 
 
-def up() -> None:
+def up(
+    skip: list[str] = typer.Option(
+        [],
+        "--skip",
+        help="a service not to start (repeatable): object-store, broker, demo-camera, api, "
+        "ingest, dataflow, dagster, dashboard",
+    ),
+) -> None:
     """Run the whole platform with embedded defaults (migrate, seed, start every service)."""
     from vigil.platform import run_platform
 
-    run_platform(bootstrap("up"))
+    try:
+        run_platform(bootstrap("up"), skip=skip)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
