@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.dataflow.conftest import T0
+from tests.dataflow.conftest import ROOT, T0
 from vigil.media.ffmpeg import find_ffmpeg
 from vigil.records.convert import rule_observations
 from vigil.rules import RulesConfig, ZoneRule, replay
@@ -44,15 +45,16 @@ def run(pipeline: CameraPipeline, frames: int | None = None) -> list[CameraOutpu
     outputs: list[CameraOutput] = []
     analysed = 0
     deadline = time.monotonic() + 120
-    while not pipeline.finished and (frames is None or analysed < frames):
+    while True:
+        out = pipeline.step()  # at least once: a step also reports status changes
+        if out is not None:
+            outputs.append(out)
+            analysed += len(out.frames)
+        if pipeline.finished or (frames is not None and analysed >= frames):
+            return outputs
         assert time.monotonic() < deadline, "the pipeline stalled"
-        out = pipeline.step()
         if out is None:
             time.sleep(0.01)
-            continue
-        outputs.append(out)
-        analysed += len(out.frames)
-    return outputs
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +141,48 @@ def test_editing_zones_keeps_the_camera_running(footage: Path, env: PipelineEnv)
     closes = [w.event for out in after for w in out.event_writes if w.event.type == "intrusion"]
     assert closes and all(not e.is_open for e in closes)  # the deleted zone's event closed
     assert [f["frame_index"] for out in after for f in out.frames] == list(range(8, 15))
+
+
+@pytest.fixture(scope="module")
+def faces_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two people facing the camera (zidane.jpg from ../shared/data/faces), held for 3 s."""
+    still = ROOT.parent / "shared" / "data" / "faces" / "zidane.jpg"
+    out = tmp_path_factory.mktemp("faces") / "faces.mp4"
+    cmd = [find_ffmpeg(), "-hide_banner", "-loglevel", "error", "-loop", "1", "-i", str(still)]
+    cmd += ["-t", "3", "-r", "5", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-y", str(out)]
+    subprocess.run(cmd, check=True, timeout=60)
+    return out
+
+
+def test_faces_come_with_thumbnails_and_stable_ids(faces_video: Path, env: PipelineEnv) -> None:
+    face_spec = spec(faces_video, 3, fps=5, width=1280, face_mode=True, zones=())
+    outputs = []
+    for _ in range(2):  # twice: the same frames give the same face ids
+        pipeline = CameraPipeline(face_spec, env)
+        pipeline.start()
+        outputs.append(run(pipeline))
+        pipeline.close()
+    faces = [row for out in outputs[0] for row in out.faces]
+    assert len(faces) >= 2
+    blobs = {b.key: b.data for out in outputs[0] for b in out.blobs}
+    for row in faces:
+        assert row["thumbnail_key"].startswith(f"faces/{CAMERA}/2026-11-23/")
+        assert blobs[row["thumbnail_key"]][:2] == b"\xff\xd8"  # a JPEG thumbnail
+        assert len(row["embedding"]) == 128
+    again = [row["face_detection_id"] for out in outputs[1] for row in out.faces]
+    assert [row["face_detection_id"] for row in faces] == again
+
+
+def test_an_unreadable_replay_ends_instead_of_waiting(tmp_path: Path, env: PipelineEnv) -> None:
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video" * 100)
+    for source in (junk, tmp_path / "deleted.mp4"):
+        pipeline = CameraPipeline(spec(source, 4), env)
+        pipeline.start()
+        outputs = run(pipeline)
+        pipeline.close()
+        assert pipeline.finished and pipeline.status == "error"
+        assert [row for out in outputs for row in out.frames] == []
 
 
 def test_a_bad_camera_is_refused_clearly(footage: Path) -> None:

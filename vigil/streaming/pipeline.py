@@ -151,6 +151,7 @@ class CameraPipeline:
                 ).start()
             except (OSError, ValueError) as exc:
                 self._on_status("error", str(exc))
+                self.finished = True  # a replay that can't be read is over (and said why)
                 return
             self._on_status("online", None)
         else:
