@@ -13,7 +13,9 @@ class SignupRequest(StrictModel):
 
 
 class LoginRequest(StrictModel):
-    email: str = Field(min_length=1, max_length=320)
+    # Not EmailStr: a malformed email must get the same 401 as a wrong one. Control characters
+    # (NUL above all, which PostgreSQL refuses) are still a 422.
+    email: str = Field(min_length=1, max_length=320, pattern=r"^[^\x00-\x1f\x7f]+$")
     password: str = Field(min_length=1, max_length=1024)
 
 

@@ -114,6 +114,8 @@ def test_wrong_credentials_same_message_whether_or_not_the_email_exists(
     [
         ("application/json", b"{not json"),
         ("application/json", b'{"email": "a@b.c"}'),
+        ("application/json", b'{"email": "\\u0000", "password": "x"}'),
+        ("application/json", b'{"email": "a\\nb@c.d", "password": "x"}'),
         ("application/x-www-form-urlencoded", b"username=a%40b.c"),
         ("text/plain", b"hello"),
     ],
