@@ -96,6 +96,22 @@ def _prepare(
     return image, scale, ox, oy
 
 
+def letterbox(
+    image: Frame, size: tuple[int, int]
+) -> tuple[npt.NDArray[np.float32], float, tuple[int, int]]:
+    """The model input: `image` scaled to fit `size` (w, h), padded grey, RGB 0..1 NCHW; and the
+    scale and padding to map boxes back. INT8 calibration feeds frames through this too."""
+    tw, th = size
+    h, w = image.shape[:2]
+    ratio = min(tw / w, th / h)
+    nw, nh = round(w * ratio), round(h * ratio)
+    canvas = np.full((th, tw, 3), 114, np.uint8)
+    px, py = (tw - nw) // 2, (th - nh) // 2
+    canvas[py : py + nh, px : px + nw] = resize(image, nw, nh)
+    blob = np.asarray(cv2.dnn.blobFromImage(canvas, 1 / 255.0, swapRB=True), np.float32)
+    return blob, ratio, (px, py)
+
+
 class _Classes:
     """The model's classes, what they map to, and the shared post-processing."""
 
@@ -160,6 +176,10 @@ class OnnxYoloDetector:
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.config.threads
         options.inter_op_num_threads = 1
+        # Idle pool threads sleep instead of spinning: the same speed on 1 thread, and on 2
+        # threads of a busy 2-core machine 1.6x faster (INT8) - spinning steals the CPU the
+        # other thread and the other workers need (bench/bench_detector_precision.py).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._session = ort.InferenceSession(
                 str(self.model_path), options, providers=["CPUExecutionProvider"]
@@ -217,15 +237,7 @@ class OnnxYoloDetector:
         return self.classes.finish(boxes, scores, class_ids, scale, (ox, oy))
 
     def _letterbox(self, image: Frame) -> tuple[npt.NDArray[np.float32], float, tuple[int, int]]:
-        tw, th = self.input_size
-        h, w = image.shape[:2]
-        ratio = min(tw / w, th / h)
-        nw, nh = round(w * ratio), round(h * ratio)
-        canvas = np.full((th, tw, 3), 114, np.uint8)
-        px, py = (tw - nw) // 2, (th - nh) // 2
-        canvas[py : py + nh, px : px + nw] = resize(image, nw, nh)
-        blob = np.asarray(cv2.dnn.blobFromImage(canvas, 1 / 255.0, swapRB=True), np.float32)
-        return blob, ratio, (px, py)
+        return letterbox(image, self.input_size)
 
 
 class UltralyticsDetector:
