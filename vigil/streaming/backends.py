@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from vigil.vision import Detector, DetectorConfig, FaceBackend, create_detector, create_face_backend
+from vigil.vision.quantize import Precision, detector_model
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,11 @@ class BackendConfig:
     detector_backend: Literal["onnx", "ultralytics"] = "onnx"
     detector_model_path: Path | None = None
     detector_threads: int = 0  # onnxruntime intra-op threads; 0: onnxruntime's default
+    # The ONNX backend's weights: fp32 as shipped, or an INT8 copy calibrated on `calibration`
+    # and cached in the first of `model_cache_dirs` (the dataflow passes the settings' int8).
+    detector_precision: Precision = "fp32"
+    calibration: Path | None = None
+    model_cache_dirs: tuple[Path, ...] = ()
     face_backend: Literal["opencv", "insightface"] | None = "opencv"  # None: no faces
     face_model_dir: Path | None = None
     insightface_model_pack: Path | None = None
@@ -28,6 +34,8 @@ class VisionBackends:
     def __init__(self, config: BackendConfig) -> None:
         self.config = config
         self._local = threading.local()
+        self._model_lock = threading.Lock()
+        self._model: tuple[Path | None] | None = None  # resolved once per process
 
     def get(self) -> tuple[Detector, FaceBackend | None]:
         """This thread's backends, built on first use."""
@@ -36,13 +44,31 @@ class VisionBackends:
             found = self._local.backends = self.build()
         return found
 
+    def detector_model(self) -> Path | None:
+        """The detector's weights, resolved once for every worker thread: an INT8 build is
+        ~30 s of CPU, and the threads would otherwise each start one."""
+        cfg = self.config
+        if cfg.detector_backend != "onnx" or cfg.detector_precision == "fp32":
+            return cfg.detector_model_path
+        with self._model_lock:
+            if self._model is None:
+                self._model = (
+                    detector_model(
+                        cfg.detector_precision,
+                        cfg.detector_model_path,
+                        cfg.calibration,
+                        cfg.model_cache_dirs,
+                    ),
+                )
+            return self._model[0]
+
     def build(self) -> tuple[Detector, FaceBackend | None]:
         cfg = self.config
         # The detector's own threshold stays low (ByteTrack keeps tracks alive on weak boxes);
         # VIGIL_DETECTOR_CONFIDENCE is the tracker's threshold to start a track.
         detector = create_detector(
             cfg.detector_backend,
-            cfg.detector_model_path,
+            self.detector_model(),
             DetectorConfig(threads=cfg.detector_threads),
         )
         faces = None

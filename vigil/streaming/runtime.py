@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from vigil.broker import Topics, bootstrap_from_settings
 from vigil.media.ffmpeg import find_ffmpeg
@@ -15,6 +16,7 @@ from vigil.streaming.backends import BackendConfig, VisionBackends
 from vigil.streaming.catalog import Catalog, CatalogCache, DatabaseCatalog, ReplayCatalog
 from vigil.streaming.health import HealthBoard
 from vigil.streaming.pipeline import PipelineEnv
+from vigil.vision.quantize import shared_cache_dir
 
 
 def detector_threads(settings: Settings, workers_per_process: int) -> int:
@@ -23,6 +25,20 @@ def detector_threads(settings: Settings, workers_per_process: int) -> int:
     if settings.detector_threads:
         return settings.detector_threads
     return max(1, (os.cpu_count() or 1) // max(1, workers_per_process))
+
+
+def calibration_source(settings: Settings) -> Path | None:
+    """INT8 calibration footage: VIGIL_DETECTOR_CALIBRATION_PATH, else the demo video."""
+    if settings.detector_calibration_path is not None:
+        return settings.detector_calibration_path
+    from vigil.platform import demo_video  # deferred: it imports every embedded service
+
+    return demo_video(settings)
+
+
+def model_cache_dirs(settings: Settings) -> tuple[Path, ...]:
+    """Where INT8 builds are written (the data dir) and also looked for (the user's cache)."""
+    return (settings.data_dir.resolve() / "models", shared_cache_dir())
 
 
 @dataclass
@@ -49,6 +65,9 @@ class DataflowRuntime:
                 detector_backend=settings.detector_backend,
                 detector_model_path=settings.detector_model_path,
                 detector_threads=detector_threads(settings, workers_per_process),
+                detector_precision=settings.detector_precision,
+                calibration=calibration_source(settings),
+                model_cache_dirs=model_cache_dirs(settings),
                 face_backend=settings.face_backend,
                 face_model_dir=settings.face_model_dir,
                 insightface_model_pack=settings.insightface_model_pack,
