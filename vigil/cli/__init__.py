@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from vigil.cli import dashboard, database, dataflow, ingest, pipelines, services
+from vigil.cli import dashboard, database, dataflow, ingest, models, pipelines, services, simulator
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Vigil video surveillance")
 dashboard.register(app)
 database.register(app)
 dataflow.register(app)
 ingest.register(app)
+models.register(app)
 pipelines.register(app)
 services.register(app)
+simulator.register(app)
