@@ -26,107 +26,24 @@ import argparse
 import json
 import os
 import platform
-import signal
-import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from _harness import ROOT, Lab, Listener, epoch, log_events, percentiles, stamp, stop_group
 from tqdm import tqdm
 
-from vigil.broker import JsonConsumer, Topics, ensure_topics
-from vigil.db import migrate
-from vigil.db.models import Camera, User
-from vigil.db.session import session_scope
-from vigil.embedded import TansuBroker, free_port
+from vigil.broker import Topics, ensure_topics
 from vigil.lake.query import connect
 from vigil.logs import configure_logging
-from vigil.simulator import DEFAULT_FOOTAGE, RtspSimulator
+from vigil.simulator import DEFAULT_FOOTAGE
 
-ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "dataflow.json"
 T0 = "2026-11-23T12:00:00+00:00"
 DETECT_FPS = 5.0
-
-
-class Lab:
-    """A scratch data dir, database, broker and camera simulator for the whole benchmark."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.database = f"sqlite:///{root / 'vigil.db'}"
-        migrate.upgrade(self.database)
-        with session_scope(self.database) as session:
-            session.add(User(email="bench@example.com", password_hash="unusable"))  # noqa: S106
-        self.broker = TansuBroker(log_dir=root / "logs", port=free_port()).start()
-        self.simulator = RtspSimulator().start()
-        self.runs = 0
-
-    def close(self) -> None:
-        self.simulator.stop()
-        self.broker.stop()
-
-    def cameras(self, count: int, url: str) -> list[int]:
-        """`count` fresh cameras (the only enabled ones)."""
-        with session_scope(self.database) as session:
-            for camera in session.query(Camera):
-                camera.enabled = False
-            made = [
-                Camera(owner_id=1, name=f"bench-{uuid.uuid4().hex[:6]}", stream_url=url)
-                for _ in range(count)
-            ]
-            session.add_all(made)
-            session.flush()
-            return [c.id for c in made]
-
-    def env(self, data: Path, prefix: str, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
-        return env | {
-            "VIGIL_DATA_DIR": str(data),
-            "VIGIL_DATABASE_URL": self.database,
-            "VIGIL_KAFKA_BOOTSTRAP": self.broker.bootstrap,
-            "VIGIL_KAFKA_TOPIC_PREFIX": prefix,
-            "VIGIL_OBJECT_STORE": "local",
-            "VIGIL_LAKE_ROLL_SECONDS": "2",
-            "VIGIL_DATAFLOW_SYNC_SECONDS": "1",
-            "VIGIL_DATAFLOW_HEALTH_PORT": "0",
-            "VIGIL_DATAFLOW_RECOVERY": "false",
-            "VIGIL_LOG_JSON": "true",
-            **extra,
-        }
-
-    def start(self, env: dict[str, str], *args: str) -> tuple[subprocess.Popen[bytes], Path]:
-        self.runs += 1
-        log = self.root / f"run-{self.runs}.log"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "vigil", "dataflow", *args],
-            env=env,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            start_new_session=True,
-        )
-        return proc, log
-
-
-def events(log: Path, name: str) -> list[dict[str, Any]]:
-    found = []
-    for line in log.read_text(errors="replace").splitlines():
-        if line.startswith("{") and f'"{name}"' in line:
-            record = json.loads(line)
-            if record.get("event") == name:
-                found.append(record)
-    return found
-
-
-def stamp(record: dict[str, Any]) -> float:
-    return datetime.fromisoformat(record["timestamp"]).timestamp()
 
 
 def scale_out(lab: Lab, cameras: int, args: list[str], seconds: float) -> dict[str, Any]:
@@ -149,8 +66,8 @@ def scale_out(lab: Lab, cameras: int, args: list[str], seconds: float) -> dict[s
     proc, log = lab.start(env, "--cameras-file", str(replay), *args)
     if proc.wait(1800) != 0:
         raise SystemExit(f"dataflow failed, see {log}")
-    started = min(stamp(e) for e in events(log, "camera_started"))
-    finished = max(stamp(e) for e in events(log, "replay_finished"))
+    started = min(stamp(e) for e in log_events(log, "camera_started"))
+    finished = max(stamp(e) for e in log_events(log, "replay_finished"))
     frames = connect(data / "lake").execute("SELECT count(*) FROM frames").fetchone()
     analysed = frames[0] if frames else 0
     return {
@@ -158,34 +75,6 @@ def scale_out(lab: Lab, cameras: int, args: list[str], seconds: float) -> dict[s
         "seconds": finished - started,
         "fps": analysed / (finished - started),
     }
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    return {
-        "records": len(ordered),
-        "p50": round(statistics.median(ordered), 3),
-        "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 3),
-        "max": round(ordered[-1], 3),
-    }
-
-
-class Listener(threading.Thread):
-    """Reads a topic from before the dataflow starts: (received, produced, frame ts) per record."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        super().__init__(daemon=True)
-        self.consumer = JsonConsumer(bootstrap, f"bench-{uuid.uuid4().hex[:8]}", [topic])
-        self.seen: list[tuple[float, float, float]] = []
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        with self.consumer:
-            while not self.stop.is_set():
-                record = self.consumer.poll(0.2)
-                if record is not None and record.timestamp_ms is not None:
-                    ts = datetime.fromisoformat(record.value["ts"]).timestamp()
-                    self.seen.append((time.time(), record.timestamp_ms / 1000, ts))
 
 
 def live_run(
@@ -226,8 +115,7 @@ def live_run(
     window_start = datetime.now(UTC)
     time.sleep(seconds)
     window_end = datetime.now(UTC)
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(120)
+    stop_group(proc)
     rows = connect(lake).execute(
         "SELECT camera_id, count(*) FROM frames WHERE ts >= ? AND ts < ? GROUP BY 1",
         [window_start, window_end],
@@ -248,7 +136,12 @@ def live_run(
         listener.stop.set()
         listener.join(10)
         low, high = window_start.timestamp(), window_end.timestamp()
-        inside = [r for r in listener.seen if low <= r[2] < high]
+        seen = [
+            (got, r.timestamp_ms / 1000, epoch(r.value["ts"]))
+            for got, r in listener.seen
+            if r.timestamp_ms is not None
+        ]
+        inside = [r for r in seen if low <= r[2] < high]
         if inside:
             result["frame_to_topic_s"] = percentiles([got - ts for got, _, ts in inside])
             result["frame_to_producer_s"] = percentiles([made - ts for _, made, ts in inside])

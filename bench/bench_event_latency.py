@@ -1,0 +1,379 @@
+"""Event latency on the live path: triggering frame -> event row visible through the API.
+
+From the frame that triggers an intrusion event to its row being listed by the API, beside
+the same run's frame -> detection record latency. Every part is real: the RTSP simulator
+serving vtest.avi, `vigil dataflow` (recovery on, as deployed), Tansu, `vigil api` on SQLite
+migrated by `vigil migrate`, a local object store, and the seeded demo zone (the walkway band,
+1 s dwell) on one 5 fps, 640 px camera.
+
+- event: the 'open' change's `at` (the frame time at which the rules decided, as the events
+  topic carries it) -> the first GET /api/v1/events (polled every `--poll` s) listing its id.
+- close: the 'close' change's `at` -> the first poll showing that row 'closed'.
+- baseline: a detection record's frame `ts` -> the record reaching a consumer of the topic.
+- also shown: the 'open' change's `at` -> its record reaching a consumer of the events topic,
+  and frame `ts` -> a detection record's producer timestamp (the dataflow's own share). The
+  JSON lists every event with its triggering frame's own detection record, a paired check.
+
+The window starts 10 s after the first detection record arrives and lasts `--seconds`,
+longer if needed to see `--min-events` events (at most `--max-seconds`): the looping clip
+gives two walkway events per ~80 s loop, so 8 events take ~5 minutes.
+
+A poll's answer is stamped when it arrives, so an API time includes up to one poll interval
+and the request itself (`poll_request_s`). `ts`/`at` are when the decoded frame reached the
+dataflow; RTSP + decode add ~0.25 s before that (bench_ingest.py), in both figures alike.
+The ratio event/detection is the figure to compare across runs: the machine is shared.
+
+    .venv/bin/python bench/bench_event_latency.py [--seconds 180] [--min-events 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from subprocess import Popen
+from typing import NamedTuple
+
+import httpx
+from _harness import LAB_EMAIL, ROOT, Lab, Listener, epoch, percentiles, stop_group
+from tqdm import tqdm
+
+from vigil.broker import Topics, ensure_topics
+from vigil.db.models import Zone
+from vigil.db.session import session_scope
+from vigil.embedded import ManagedProcess, free_port
+from vigil.embedded.process import group_members
+from vigil.logs import configure_logging
+from vigil.seed import DEMO_ZONE_NAME, DEMO_ZONE_POLYGON
+
+RESULTS = ROOT / "bench" / "results" / "event_latency.json"
+PASSWORD = "bench event latency password"  # noqa: S105 - a scratch user in a temp database
+WARMUP_SECONDS = 10.0  # after the first detection arrives: model warm-up, consumer group joins
+GRACE_SECONDS = 20.0  # after the window, for the rows of its last decisions to show up
+
+
+class ApiServer(ManagedProcess):
+    """`vigil api` on a free port, ready when /readyz answers (the database is reachable)."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        argv = [sys.executable, "-m", "vigil", "api", "--port", str(self.port)]
+        super().__init__("api", argv, log_dir=log_dir, env=env, cwd=ROOT, ports=(self.port,))
+
+    def probe(self) -> bool:
+        return httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200
+
+    def token(self) -> str:
+        login = httpx.post(
+            f"{self.base}/api/v1/auth/login",
+            json={"email": LAB_EMAIL, "password": PASSWORD},
+            timeout=30,
+        )
+        login.raise_for_status()
+        return str(login.json()["access_token"])
+
+
+class Poller(threading.Thread):
+    """GET /api/v1/events every `interval` s, as a client would: when each intrusion event id
+    was first listed, and first listed as closed (stamped when the answer arrived)."""
+
+    def __init__(self, api: ApiServer, camera_id: int, interval: float) -> None:
+        super().__init__(daemon=True)
+        self.client = httpx.Client(
+            base_url=api.base, headers={"Authorization": f"Bearer {api.token()}"}, timeout=10
+        )
+        self.params: dict[str, str | int] = {
+            "camera_id": camera_id,
+            "type": "intrusion",
+            "limit": 200,
+        }
+        self.interval = interval
+        self.opened: dict[str, float] = {}
+        self.closed: dict[str, float] = {}
+        self.request_s: list[float] = []
+        self.errors = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with self.client:
+            while not self.stop.is_set():
+                sent = time.time()
+                try:
+                    response = self.client.get("/api/v1/events", params=self.params)
+                    response.raise_for_status()
+                    items = response.json()["items"]
+                except (httpx.HTTPError, ValueError, KeyError):
+                    self.errors += 1
+                else:
+                    seen = time.time()
+                    self.request_s.append(seen - sent)
+                    for item in items:
+                        self.opened.setdefault(item["id"], seen)
+                        if item["status"] == "closed":
+                            self.closed.setdefault(item["id"], seen)
+                self.stop.wait(max(0.0, self.interval - (time.time() - sent)))
+
+
+class Change(NamedTuple):
+    at: float  # the frame time at which the rules decided
+    received: float  # when its record reached our consumer of the events topic
+    produced: float  # the record's producer timestamp
+
+
+def decisions(listener: Listener, change: str) -> dict[str, Change]:
+    """Intrusion event id -> its `change` ('open' or 'close') as the events topic carried it."""
+    found: dict[str, Change] = {}
+    for got, record in list(listener.seen):
+        value = record.value
+        if value.get("change") == change and value.get("type") == "intrusion":
+            made = (record.timestamp_ms or 0) / 1000
+            found.setdefault(value["event_id"], Change(epoch(value["at"]), got, made))
+    return found
+
+
+def first_arrival(listener: Listener, proc: Popen[bytes], timeout: float = 600) -> float:
+    """When the first detection record arrived (the INT8 model may be built first)."""
+    deadline = time.monotonic() + timeout
+    while not listener.seen:
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise SystemExit("no detection record from the dataflow")
+        time.sleep(0.5)
+    return listener.seen[0][0]
+
+
+def leftovers(groups: list[int], marker: str) -> list[int]:
+    """Live processes still in a group we started, or mentioning our scratch directory."""
+    found = {pid for pgid in groups for pid in group_members(pgid)}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                text = (entry / "environ").read_bytes() + (entry / "cmdline").read_bytes()
+                state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
+            except OSError:
+                continue
+            if marker.encode() in text and state not in ("Z", "X"):
+                found.add(int(entry.name))
+    return sorted(found)
+
+
+def rounded(end: float | None, start: float | None) -> float | None:
+    return round(end - start, 3) if end is not None and start is not None else None
+
+
+def row(name: str, stats: dict[str, float] | None, base: dict[str, float]) -> str:
+    if not stats:
+        return f"{name:34} {'-':>6}"
+    return (
+        f"{name:34} {stats['records']:6d} {stats['p50']:7.3f} {stats['p95']:7.3f} "
+        f"{stats['p50'] / base['p50']:7.2f}x {stats['p95'] / base['p95']:7.2f}x"
+    )
+
+
+@dataclass
+class Run:
+    """What one live run saw: the measured window [low, high) in epoch seconds and the raw
+    observations (read after every process is gone)."""
+
+    camera: int
+    low: float
+    high: float
+    detections: Listener
+    changes: Listener
+    poller: Poller
+
+    def decided(self, change: str) -> dict[str, Change]:
+        return {
+            i: c for i, c in decisions(self.changes, change).items() if self.low <= c.at < self.high
+        }
+
+
+def stop_thread(thread: Listener | Poller) -> None:
+    thread.stop.set()
+    thread.join(15)
+
+
+def live_run(root: Path, args: argparse.Namespace, stack: ExitStack, groups: list[int]) -> Run:
+    """Start everything (each stop is pushed on `stack`), then watch the live window."""
+    lab = Lab(root, password=PASSWORD)
+    stack.callback(lab.close)
+    groups += [pid for pid in (lab.broker.pid, lab.simulator.pid) if pid is not None]
+    camera = lab.cameras(1, lab.simulator.url())[0]
+    with session_scope(lab.database) as session:
+        session.add(
+            Zone(
+                camera_id=camera,
+                name=DEMO_ZONE_NAME,
+                polygon=DEMO_ZONE_POLYGON,
+                intrusion_enabled=True,
+                min_dwell_seconds=1.0,
+            )
+        )
+    prefix = f"e{uuid.uuid4().hex[:6]}."
+    api = ApiServer(lab.env(root / "api", prefix), root / "logs").start()
+    stack.callback(api.stop)
+    groups.append(api.pid or 0)
+    topics = Topics(prefix)
+    ensure_topics(lab.broker.bootstrap, topics.all())
+    detections = Listener(lab.broker.bootstrap, topics.detections)
+    changes = Listener(lab.broker.bootstrap, topics.events)
+    poller = Poller(api, camera, args.poll)
+    for thread in (detections, changes, poller):
+        thread.start()
+        stack.callback(stop_thread, thread)
+    # The live path as deployed: recovery snapshots and the lake's default roll.
+    env = lab.env(root / "data", prefix)
+    for name in ("VIGIL_DATAFLOW_RECOVERY", "VIGIL_LAKE_ROLL_SECONDS"):
+        env.pop(name)
+    proc, log = lab.start(env)
+    stack.callback(stop_group, proc)  # first to stop: nothing new after the window
+    groups.append(proc.pid)
+
+    low = first_arrival(detections, proc) + WARMUP_SECONDS
+    time.sleep(max(0.0, low - time.time()))
+
+    def measured() -> int:
+        return sum(1 for c in decisions(changes, "open").values() if c.at >= low)
+
+    with tqdm(total=round(args.seconds), unit="s", desc="live window") as bar:
+        while True:
+            elapsed = time.time() - low
+            bar.total = max(bar.total, round(elapsed))  # the window grows to see enough events
+            bar.n = round(elapsed)
+            bar.set_postfix(events=measured(), refresh=True)
+            if proc.poll() is not None:
+                raise SystemExit(f"the dataflow exited, see {log}")
+            if elapsed >= args.max_seconds or (
+                elapsed >= args.seconds and measured() >= args.min_events
+            ):
+                break
+            time.sleep(1)
+    run = Run(camera, low, time.time(), detections, changes, poller)
+    # The window's last decisions are still on their way: wait (bounded) for their rows.
+    deadline = time.monotonic() + GRACE_SECONDS
+    while time.monotonic() < deadline and (
+        set(run.decided("open")) - set(poller.opened)
+        or set(run.decided("close")) - set(poller.closed)
+    ):
+        time.sleep(0.2)
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=180.0, help="measured window (at least)")
+    parser.add_argument("--min-events", type=int, default=8, help="extend the window until then")
+    parser.add_argument("--max-seconds", type=float, default=600.0, help="window at most")
+    parser.add_argument("--poll", type=float, default=0.1, help="API poll interval, s")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    configure_logging(level="WARNING", json=False)
+    load_at_start = os.getloadavg()
+
+    with tempfile.TemporaryDirectory(prefix="bench-event-latency-") as tmp:
+        groups: list[int] = []
+        try:
+            with ExitStack() as stack:
+                run = live_run(Path(tmp), args, stack, groups)
+        finally:
+            survivors = leftovers(groups, tmp)
+            if survivors:
+                print(f"processes left behind: {survivors}", file=sys.stderr)
+        if survivors:
+            raise SystemExit(1)
+
+    poller = run.poller
+    opens, closes = run.decided("open"), run.decided("close")
+    # (received, produced, frame ts) of the camera's detection records from the window
+    records = [
+        (got, (r.timestamp_ms or 0) / 1000, epoch(r.value["ts"]))
+        for got, r in run.detections.seen
+        if r.value.get("camera_id") == run.camera
+    ]
+    frames = [r for r in records if run.low <= r[2] < run.high]
+    baseline = percentiles([got - ts for got, _, ts in frames])
+    produced = percentiles([made - ts for _, made, ts in frames])
+    per_event = [
+        {
+            "event_id": i,
+            "open_at": datetime.fromtimestamp(c.at, UTC).isoformat(),
+            "open_visible_s": rounded(poller.opened.get(i), c.at),
+            "open_produced_s": rounded(c.produced, c.at),
+            "open_on_topic_s": rounded(c.received, c.at),
+            # the triggering frame's own detection records, for a paired comparison
+            "same_frame_detection_on_topic_s": rounded(
+                min((got for got, _, ts in records if abs(ts - c.at) < 1e-3), default=None), c.at
+            ),
+            "close_visible_s": rounded(poller.closed.get(i), closes[i].at if i in closes else None),
+        }
+        for i, c in sorted(opens.items(), key=lambda item: item[1].at)
+    ]
+    event_s = [poller.opened[i] - c.at for i, c in opens.items() if i in poller.opened]
+    close_s = [poller.closed[i] - c.at for i, c in closes.items() if i in poller.closed]
+    event = percentiles(event_s) if event_s else None
+    close = percentiles(close_s) if close_s else None
+    topic = percentiles([c.received - c.at for c in opens.values()]) if opens else None
+    ratio = {k: round(event[k] / baseline[k], 2) for k in ("p50", "p95")} if event else None
+
+    print(f"\n{'frame -> ...':34} {'n':>6} {'p50 s':>7} {'p95 s':>7} {'p50 x':>8} {'p95 x':>8}")
+    print(row("detection record on topic (base)", baseline, baseline))
+    print(row("intrusion event visible in API", event, baseline))
+    print(row("close visible in API (status)", close, baseline))
+    print(row("open record on events topic", topic, baseline))
+    print(row("detection record produced", produced, baseline))
+    print(
+        f"events measured: {len(event_s)}, closes: {len(close_s)}; not visible within "
+        f"{GRACE_SECONDS:.0f} s: {len(opens) - len(event_s)} events, "
+        f"{len(closes) - len(close_s)} closes"
+    )
+
+    report = {
+        "bench": "event_latency",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "load_average_at_start": load_at_start,
+            "load_average_at_end": os.getloadavg(),
+        },
+        "settings": {
+            **vars(args),
+            "out": str(args.out),
+            "detect_fps": 5.0,
+            "width": 640,
+            "zone": {"polygon": DEMO_ZONE_POLYGON, "min_dwell_seconds": 1.0},
+            "warmup_seconds": WARMUP_SECONDS,
+            "window_seconds": round(run.high - run.low, 1),
+        },
+        "baseline": "frame -> its detection record at a consumer of the detections topic",
+        "detection_frame_to_topic_s": baseline,
+        "detection_frame_to_producer_s": produced,
+        "event_frame_to_api_s": event,
+        "close_frame_to_api_s": close,
+        "event_frame_to_events_topic_s": topic,
+        "ratio_event_vs_detection": ratio,
+        "events_measured": len(event_s),
+        "events_not_visible": len(opens) - len(event_s),
+        "closes_measured": len(close_s),
+        "closes_not_visible": len(closes) - len(close_s),
+        "poll_request_s": percentiles(poller.request_s) if poller.request_s else None,
+        "poll_errors": poller.errors,
+        "events": per_event,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwritten to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
