@@ -176,9 +176,10 @@ class OnnxYoloDetector:
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.config.threads
         options.inter_op_num_threads = 1
-        # Idle pool threads sleep instead of spinning: the same speed on 1 thread, and on 2
-        # threads of a busy 2-core machine 1.6x faster (INT8) - spinning steals the CPU the
-        # other thread and the other workers need (bench/bench_detector_precision.py).
+        # Idle pool threads sleep instead of spinning. The same speed on 1 thread or on an idle
+        # machine; with 2 threads beside a busy core (another worker, ffmpeg) INT8 runs 1.5x
+        # and fp32 1.25x faster: spinning burns the CPU the others need
+        # (bench/bench_detector_precision.py).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._session = ort.InferenceSession(
