@@ -145,6 +145,11 @@ def test_without_calibration_footage_fp32_is_used_with_a_warning(tmp_path: Path)
         assert warnings[0]["fallback"] == str(fp32)
     with pytest.raises(QuantizationError, match="gave 2 readable frames"):
         int8_model(fp32, few, [tmp_path / "models"])
+    # A cache that cannot be written (here: a path under a file) is the same: fp32, a warning.
+    (tmp_path / "a-file").write_text("")
+    with capture_logs() as logs:
+        assert detector_model("int8", None, VTEST, [tmp_path / "a-file" / "models"]) == fp32
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["int8_model_unavailable"]
 
 
 def test_the_float_head_is_found_by_name_or_by_ancestry() -> None:

@@ -7,7 +7,7 @@ shipped YOLOv8s about 3x faster per CPU core with the same detections. Two thing
 - calibration frames go through the detector's own letterbox, so the ranges measured are the
   ranges the model sees.
 
-A build takes about 30 s on two idle cores, so the result is cached by content, named
+A build takes 15-30 s on two cores, so the result is cached by content, named
 `<source sha256[:16]>-int8-<calibration digest[:16]>.onnx`, written atomically under a file lock
 (several dataflow processes starting at once build it once).
 """
@@ -245,13 +245,13 @@ def _cached(name: str, cache_dirs: Sequence[Path]) -> Path | None:
 def _publish(built: Path, others: Sequence[Path]) -> None:
     """Best effort: a read-only or full shared cache only costs the next data dir a rebuild."""
     for directory in others:
+        part = directory / f".{built.name}.{os.getpid()}.part"
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=directory, suffix=".part", delete=False) as tmp:
-                shutil.copyfile(built, tmp.name)
-            os.chmod(tmp.name, built.stat().st_mode & 0o777)  # not the temp file's 0600
-            os.replace(tmp.name, directory / built.name)
+            shutil.copyfile(built, part)
+            os.replace(part, directory / built.name)
         except OSError as exc:
+            part.unlink(missing_ok=True)
             log.info("int8_model_not_shared", directory=str(directory), error=str(exc))
 
 
@@ -281,18 +281,25 @@ def int8_model(
         raise QuantizationError(
             f"calibration source {calibration} does not exist: check {CALIBRATION_SETTING}"
         )
-    digest = calibration_digest(calibration, frames, needs_reduce_range())[:16]
-    name = f"{source_sha}-int8-{digest}.onnx"
-    found = _cached(name, cache_dirs)
-    if found is not None:
-        return found
     target = cache_dirs[0]
-    target.mkdir(parents=True, exist_ok=True)
-    with _locked(target, name):
-        found = _cached(name, cache_dirs)  # built by another process while we waited
+    try:
+        digest = calibration_digest(calibration, frames, needs_reduce_range())[:16]
+        name = f"{source_sha}-int8-{digest}.onnx"
+        found = _cached(name, cache_dirs)
         if found is not None:
             return found
-        built = _build(source, calibration, frames, target / name, progress)
+        target.mkdir(parents=True, exist_ok=True)
+        with _locked(target, name):
+            found = _cached(name, cache_dirs)  # built by another process while we waited
+            if found is not None:
+                return found
+            for stale in target.glob(f".{name}.build-*"):  # a builder killed mid-way
+                shutil.rmtree(stale, ignore_errors=True)
+            built = _build(source, calibration, frames, target / name, progress)
+    except OSError as exc:
+        if isinstance(exc, VisionError):  # the source model vanished: fp32 cannot load either
+            raise
+        raise QuantizationError(f"cannot build the INT8 model in {target}: {exc}") from exc
     _publish(built, cache_dirs[1:])
     return built
 
@@ -305,14 +312,14 @@ def _build(source: Path, calibration: Path, count: int, dst: Path, progress: boo
         calibration=str(calibration),
         frames=count,
         destination=str(dst),
-        note="once per model and footage; about 30 s on 2 idle cores",
+        note="once per model and footage; 15-30 s on 2 cores",
     )
     # Loading it first turns a broken file into an error naming VIGIL_DETECTOR_MODEL_PATH.
     reference = OnnxYoloDetector(source, DetectorConfig(threads=1))
     frames = read_calibration_frames(calibration, count)
     bar_off = None if progress is None else not progress
     with (
-        tempfile.TemporaryDirectory(dir=dst.parent, prefix=".int8-build-") as scratch,
+        tempfile.TemporaryDirectory(dir=dst.parent, prefix=f".{dst.name}.build-") as scratch,
         tqdm(total=len(frames) + 2, desc="INT8 detector", unit="step", disable=bar_off) as bar,
     ):
         out = Path(scratch) / "model.onnx"
