@@ -12,7 +12,10 @@ import numpy as np
 import onnx
 import pytest
 from structlog.testing import capture_logs
+from typer.testing import CliRunner
 
+from vigil.cli import app
+from vigil.settings import get_settings
 from vigil.vision import DetectorConfig, ModelNotFoundError, OnnxYoloDetector
 from vigil.vision.frames import Frame
 from vigil.vision.models import DETECTOR_SETTING, resolve_detector_model
@@ -32,7 +35,10 @@ TRACKER_CONFIDENCE = 0.4  # VIGIL_DETECTOR_CONFIDENCE: the boxes that start trac
 
 @pytest.fixture(scope="session")
 def int8_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("int8-models")
+    """Laid out like a user cache: $XDG_CACHE_HOME/vigil/models."""
+    models = tmp_path_factory.mktemp("xdg-cache") / "vigil" / "models"
+    models.mkdir(parents=True)
+    return models
 
 
 @pytest.fixture(scope="session")
@@ -112,6 +118,32 @@ def test_int8_is_the_dataflows_model(int8_path: Path, int8_cache: Path) -> None:
     detector, _ = backends.get()
     assert isinstance(detector, OnnxYoloDetector)
     assert detector.model_path == int8_path
+
+
+def test_vigil_models_prepare(
+    int8_path: Path, int8_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(int8_cache.parents[1]))
+    monkeypatch.setenv("VIGIL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("VIGIL_LOG_JSON", "false")
+    monkeypatch.setenv("VIGIL_DETECTOR_CALIBRATION_PATH", str(VTEST))
+    runner = CliRunner()
+    get_settings.cache_clear()
+    try:
+        ready = runner.invoke(app, ["models", "prepare"])
+        assert ready.exit_code == 0, ready.output
+        assert f"INT8 detector ready: {int8_path}" in ready.output  # found in the user cache
+        monkeypatch.setenv("VIGIL_DETECTOR_CALIBRATION_PATH", str(tmp_path / "none.avi"))
+        get_settings.cache_clear()
+        missing = runner.invoke(app, ["models", "prepare"])
+        assert missing.exit_code == 1
+        assert CALIBRATION_SETTING in missing.output
+        monkeypatch.setenv("VIGIL_DETECTOR_PRECISION", "fp32")
+        get_settings.cache_clear()
+        fp32 = runner.invoke(app, ["models", "prepare"])
+        assert fp32.exit_code == 0 and "nothing to prepare" in fp32.output
+    finally:
+        get_settings.cache_clear()
 
 
 @pytest.mark.parametrize("precision", ["int8", "fp32"])
