@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
-import platform
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import onnxruntime
+from _report import machine, now_iso, save_report
 from tqdm import tqdm
 
 from vigil.logs import configure_logging
@@ -175,22 +174,16 @@ def main() -> None:
         )
         row["ratio_vs_baseline"] = row["fps_per_core"] / base["fps_per_core"]
         row["cpu_ratio_vs_baseline"] = row["frames_per_cpu_second"] / base["frames_per_cpu_second"]
-
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "bench": "analysis",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu": platform.processor() or platform.machine(),
-            "cores": os.cpu_count(),
-            "load_average_at_end": os.getloadavg(),
-        },
+        "measured_at": now_iso(),
+        "machine": machine(),
         "versions": {"onnxruntime": onnxruntime.__version__, "opencv": cv2.__version__},
         "settings": {**vars(args), "out": str(args.out), "detect_fps": fps},
         "baseline": "same workload, no motion gate, whole frame at 640",
         "results": results,
     }
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    save_report(args.out, report)
     print(f"\nwritten to {args.out}")
 
 

@@ -16,9 +16,7 @@ second of video, and the ratio, in one run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -28,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from _report import machine, now_iso, save_report
 from tqdm import tqdm
 
 from vigil.media.ffmpeg import RECORD_MOVFLAGS, find_ffmpeg, probe_video
@@ -145,12 +144,8 @@ def main() -> None:
     copy, base = figures["copy"], figures["reencode"]
     result: dict[str, Any] = {
         "bench": "clips",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu": platform.machine(),
-            "cores": os.cpu_count(),
-            "load_average_at_end": list(os.getloadavg()),
-        },
+        "measured_at": now_iso(),
+        "machine": machine(),
         "settings": {"repeat": args.repeat, "events": EVENTS, "pad_seconds": PAD.seconds},
         "baseline": "same clips re-encoded with libx264 veryfast (frame-accurate start)",
         "results": {
@@ -162,8 +157,7 @@ def main() -> None:
             "all_clips_decode": all(checks.values()),
         },
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    save_report(args.out, result)
     print(f"{'variant':10} {'wall s/clip':>12} {'cpu s/video s':>14} {'video s per s':>14}")
     for name, f in figures.items():
         print(

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import tempfile
 import time
 import uuid
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from _harness import ROOT, Lab, Listener, epoch, log_events, percentiles, stamp, stop_group
+from _report import machine, now_iso, save_report
 from tqdm import tqdm
 
 from vigil.broker import Topics, ensure_topics
@@ -220,13 +220,8 @@ def main() -> None:
 
     report = {
         "bench": "dataflow",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu": platform.processor() or platform.machine(),
-            "cores": os.cpu_count(),
-            "load_average_at_start": load_at_start,
-            "load_average_at_end": os.getloadavg(),
-        },
+        "measured_at": now_iso(),
+        "machine": machine(load_at_start),
         "settings": {**vars(args), "out": str(args.out), "detect_fps": DETECT_FPS, "width": 640},
         "baseline": "replay, 1 worker, 2 cameras",
         "scale_out": scale,
@@ -234,8 +229,7 @@ def main() -> None:
         "sustained": sustained,
         "cameras_sustained_at_5_fps": most,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    save_report(args.out, report)
     print(f"\nwritten to {args.out}")
 
 

@@ -17,22 +17,20 @@ directory first with --build (the build time is reported then).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import onnxruntime
+from _report import machine, now_iso, save_report
 from tqdm import tqdm
 
 from vigil.logs import configure_logging
@@ -213,13 +211,8 @@ def main() -> None:
 
     report = {
         "bench": "detector_precision",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu": platform.processor() or platform.machine(),
-            "cores": os.cpu_count(),
-            "load_average_at_start": load_at_start,
-            "load_average_at_end": os.getloadavg(),
-        },
+        "measured_at": now_iso(),
+        "machine": machine(load_at_start),
         "versions": {"onnxruntime": onnxruntime.__version__, "opencv": cv2.__version__},
         "settings": {**vars(args), "out": str(args.out), "detect_fps": DETECT_FPS},
         "baseline": "fp32, 1 thread, whole 640 frames of busy footage",
@@ -229,8 +222,7 @@ def main() -> None:
         "int8_build_seconds": build_seconds,
         "int8_busy_cameras_at_5_fps_per_core_detection_only": per_core,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    save_report(args.out, report)
     print(f"\nwritten to {args.out}")
 
 

@@ -29,9 +29,7 @@ The ratio event/detection is the figure to compare across runs: the machine is s
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import sys
 import tempfile
 import threading
@@ -46,6 +44,7 @@ from typing import NamedTuple
 
 import httpx
 from _harness import LAB_EMAIL, ROOT, Lab, Listener, epoch, percentiles, stop_group
+from _report import machine, now_iso, save_report
 from tqdm import tqdm
 
 from vigil.broker import Topics, ensure_topics
@@ -339,13 +338,8 @@ def main() -> None:
 
     report = {
         "bench": "event_latency",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu": platform.processor() or platform.machine(),
-            "cores": os.cpu_count(),
-            "load_average_at_start": load_at_start,
-            "load_average_at_end": os.getloadavg(),
-        },
+        "measured_at": now_iso(),
+        "machine": machine(load_at_start),
         "settings": {
             **vars(args),
             "out": str(args.out),
@@ -370,8 +364,7 @@ def main() -> None:
         "poll_errors": poller.errors,
         "events": per_event,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    save_report(args.out, report)
     print(f"\nwritten to {args.out}")
 
 

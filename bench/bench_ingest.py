@@ -18,9 +18,7 @@ recorded segments and snapshots exactly as in production. For each variant x N (
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -33,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
+from _report import machine, now_iso, save_report
 
 from vigil.logs import configure_logging
 from vigil.media.ffmpeg import IngestOptions, find_ffmpeg
@@ -260,8 +259,8 @@ def main() -> None:
     version = subprocess.run([ffmpeg, "-version"], capture_output=True, text=True).stdout
     payload = {
         "benchmark": "ingest",
-        "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "measured_at": now_iso(),
+        "machine": machine(),
         "ffmpeg": version.splitlines()[0] if version else ffmpeg,
         "source": "vtest.avi 768x576 10 fps, H.264 keyframe every 1 s (simulator, stamped)",
         "settings": {
@@ -273,8 +272,7 @@ def main() -> None:
         },
         "results": results,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(payload, indent=2) + "\n")
+    save_report(args.out, payload)
     print(f"\nwrote {args.out}")
 
 

@@ -20,15 +20,13 @@ Rates are the day's detections divided by the time to replay the day.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from _report import machine, now_iso, save_report
 from bench_rules import DAY, build_day, zones  # the same synthetic day (bench/ is on sys.path)
 from tqdm import tqdm
 
@@ -235,13 +233,8 @@ def main() -> None:
     rate = {name: detections / timings[name] for name in ("rules", "lake", "compacted", "dagster")}
     output = {
         "bench": "replay_lake",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu": platform.machine(),
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_at_end": list(os.getloadavg()),
-        },
+        "measured_at": now_iso(),
+        "machine": machine(),
         "settings": {k: str(v) for k, v in vars(args).items()},
         "baseline": "vigil.rules.replay_with_report over the same rows already in memory",
         "results": {
@@ -264,8 +257,7 @@ def main() -> None:
             "day_replayed_in_fraction_of_real_time": timings["dagster"] / (args.hours * 3600),
         },
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(output, indent=2) + "\n")
+    save_report(args.out, output)
     print(f"{'path':12} {'seconds':>9} {'detections/s':>14} {'vs rules':>9}")
     for name in ("rules", "lake", "compacted", "dagster"):
         print(

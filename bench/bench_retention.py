@@ -17,9 +17,7 @@ DeleteObjects) with N objects.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import tempfile
 import time
 import uuid
@@ -27,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from _report import machine, now_iso, save_report
 from sqlalchemy import insert, select
 from tqdm import tqdm
 
@@ -223,13 +222,8 @@ def main() -> None:
     sweep_rate = results["sweep_local"]["objects_per_second"]
     output: dict[str, Any] = {
         "bench": "retention",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu": platform.machine(),
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_at_end": list(os.getloadavg()),
-        },
+        "measured_at": now_iso(),
+        "machine": machine(),
         "settings": {k: str(v) for k, v in vars(args).items()},
         "baseline": "os.unlink of the same number of files in the same layout, nothing else",
         "results": {
@@ -237,8 +231,7 @@ def main() -> None:
             "sweep_vs_unlink": sweep_rate / results["baseline_unlink"]["objects_per_second"],
         },
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(output, indent=2) + "\n")
+    save_report(args.out, output)
     print(f"{'run':16} {'objects':>8} {'seconds':>8} {'objects/s':>10}")
     for name, r in results.items():
         print(f"{name:16} {r['objects']:8} {r['seconds']:8.2f} {r['objects_per_second']:10,.0f}")

@@ -20,10 +20,7 @@ Timed, each on the same observation stream:
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
-import platform
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from _report import machine, now_iso, save_report
 from tqdm import tqdm
 
 from vigil.rules import (
@@ -306,27 +304,20 @@ def main() -> None:
         f"live step latency: p50 {lat['p50']:.1f} us, p99 {lat['p99']:.1f} us, "
         f"max {lat['max']:.0f} us"
     )
-
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "bench": "rules",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu": platform.processor() or platform.machine(),
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_at_end": os.getloadavg(),
-        },
+        "measured_at": now_iso(),
+        "machine": machine(),
         "settings": {
             **vars(args),
-            "out": str(args.out.resolve().relative_to(ROOT)),
+            "out": str(args.out),
             "config": config.outcome_fields(),
         },
         "baseline": "the same observation stream; only the foot point-in-polygon test per "
         "detection per enabled zone",
         "results": figures,
     }
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    save_report(args.out, report)
     print(f"\nwritten to {args.out}")
 
 
