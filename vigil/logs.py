@@ -30,7 +30,9 @@ def configure_logging(level: str = "INFO", json: bool = True, service: str | Non
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        # Not cached: a cached module-level logger ignores any later structlog.configure, e.g.
+        # structlog.testing.capture_logs. Nothing logs per frame, so the saving is negligible.
+        cache_logger_on_first_use=False,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,

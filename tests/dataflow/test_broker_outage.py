@@ -43,8 +43,10 @@ def test_records_wait_out_a_broker_outage(
 ) -> None:
     broker = make_tansu_s3()  # S3 storage: the broker restarts with its data and producer ids
     camera = add_camera(database, "rtsp://127.0.0.1:1/unused")
+    # Long enough that the outage starts well before the replay ends, even with the INT8
+    # detector on a quiet machine (replays run as fast as analysis allows).
     replay = write_replay(
-        tmp_path / "cameras.json", [{"camera_id": camera, "duration_seconds": 20}]
+        tmp_path / "cameras.json", [{"camera_id": camera, "duration_seconds": 48}]
     )
     env = dataflow_env(VIGIL_KAFKA_BOOTSTRAP=broker.bootstrap)
     lake = Path(env["VIGIL_DATA_DIR"]) / "lake"
@@ -64,7 +66,7 @@ def test_records_wait_out_a_broker_outage(
     assert run.wait() == 0, run.log()[-3000:]
 
     lake_ts = {ts.isoformat() for (ts,) in lake_rows(lake, "SELECT ts FROM frames")}
-    assert len(lake_ts) == 50  # 20 s at 2.5 fps
+    assert len(lake_ts) == 120  # 48 s at 2.5 fps
     assert read_topic(broker.bootstrap, topic, len(lake_ts)) == lake_ts
     (closed,) = log_events(run.log(), "kafka_output_closed")
     assert (closed["failed"], closed["lost"], closed["undelivered"]) == (0, 0, 0)
