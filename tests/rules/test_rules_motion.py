@@ -78,6 +78,31 @@ def test_the_quiet_timeout_closes_and_new_motion_opens_a_new_event():
     assert close_first.at == at(13.0)  # the first frame 10 s after the last active one
 
 
+def test_motion_that_never_settles_is_split_into_bounded_back_to_back_events():
+    frames = Script(130, motion=moving(0.1, (0, 130))).frames()
+    _, changes = run(rules_for(motion_max_seconds=60), frames)
+    events = sorted(final_events(changes).values(), key=lambda e: e.start)
+    assert [(e.start, e.end) for e in events] == [
+        (at(0), at(59.8)),  # the last active frame before the limit (5 fps)
+        (at(60), at(119.8)),
+        (at(120), None),  # still going at the end of the input
+    ]
+    assert len({e.event_id for e in events}) == 3
+    # Each successor opens on the frame that closed its predecessor: no gap, no re-sustain.
+    splits = [(c.kind, c.at) for c in changes if c.kind != "update"]
+    assert splits[1:5] == [
+        ("close", at(60)),
+        ("open", at(60)),
+        ("close", at(120)),
+        ("open", at(120)),
+    ]
+
+
+def test_motion_max_seconds_must_be_positive():
+    with pytest.raises(ValueError, match="motion_max_seconds must be > 0"):
+        RulesConfig(motion_max_seconds=0)
+
+
 def test_frames_without_a_motion_measurement_let_time_pass():
     _, changes = run(rules_for(), Script(30, motion=moving(0.1, (0, 3), rest=None)).frames())
     assert [c.kind for c in changes if c.kind != "update"] == ["open", "close"]

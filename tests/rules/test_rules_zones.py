@@ -317,4 +317,4 @@ def test_fingerprint_is_stable_across_processes_and_releases():
     assert fp == GOLDEN_FINGERPRINT
 
 
-GOLDEN_FINGERPRINT = "25035763ee5243c6e0407c1ed2fcda31ea50bd320ffbc6cedc2c8fe29c45dec4"
+GOLDEN_FINGERPRINT = "046ba9fccaee44f67f7483586753e933de96a19418c1a634a4156803f1a60029"

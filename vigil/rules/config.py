@@ -26,6 +26,9 @@ class RulesConfig:
       motion_gap_seconds: an active run (before it opens an event) breaks on a gap this long.
       motion_quiet_timeout_seconds: an open motion event closes after this long without an
         active frame; shorter gaps are merged into it.
+      motion_max_seconds: a motion event that is still active this long after its start
+        closes and a new one continues from the next active frame, so a scene that never
+        settles (a busy street, trees in wind) yields bounded events and clips.
       motion_full_confidence_area / motion_full_confidence_seconds: saturation points of the
         motion confidence (see motion.motion_confidence).
     Output:
@@ -42,6 +45,7 @@ class RulesConfig:
     motion_min_frames: int = 3
     motion_gap_seconds: float = 1.0
     motion_quiet_timeout_seconds: float = 10.0
+    motion_max_seconds: float = 300.0
     motion_full_confidence_area: float = 0.05
     motion_full_confidence_seconds: float = 5.0
     update_interval_seconds: float = 5.0
@@ -70,6 +74,7 @@ class RulesConfig:
             "presence_gap_seconds",
             "motion_gap_seconds",
             "motion_quiet_timeout_seconds",
+            "motion_max_seconds",
             "motion_full_confidence_seconds",
         ):
             if getattr(self, name) <= 0:
@@ -95,6 +100,10 @@ class RulesConfig:
     @cached_property
     def motion_quiet_timeout(self) -> timedelta:
         return timedelta(seconds=self.motion_quiet_timeout_seconds)
+
+    @cached_property
+    def motion_max_duration(self) -> timedelta:
+        return timedelta(seconds=self.motion_max_seconds)
 
     @cached_property
     def update_interval(self) -> timedelta:

@@ -8,7 +8,10 @@ A frame is active when its moving area fraction is >= motion_area_threshold. Per
 3. An active frame joins the open event, or extends the run; a run spanning
    >= motion_min_seconds (last - first active frame) with >= motion_min_frames active frames
    becomes an event with start = its first active frame.
-4. Updates: see OpenEvent.due.
+4. Split: an active frame at >= motion_max_seconds after the open event's start closes it
+   (end = its last active frame) and opens the next event at this frame, without waiting for
+   motion_min_seconds again: the motion never stopped.
+5. Updates: see OpenEvent.due.
 """
 
 from __future__ import annotations
@@ -79,17 +82,16 @@ def step_motion(
             and run.last_ts - run.first_ts >= config.motion_min_duration
         ):
             ms.run = None
-            ms.event = OpenEvent(
-                event_id=event_id_for(camera_id, "motion", None, run.first_ts, None),
-                type="motion",
-                zone_id=None,
-                start=run.first_ts,
-                first_track_id=None,
-                evidence=run,
-                track_ids=set(),
-                last_emit_at=ts,
-            )
-            changes.append(ms.event.change("open", ts, camera_id, motion_confidence(run, config)))
+            changes.append(_open(camera_id, ms, run, ts, config))
+        return changes
+
+    if motion is not None and active and ts - event.start >= config.motion_max_duration:
+        changes.append(
+            event.change("close", ts, camera_id, motion_confidence(event.evidence, config))
+        )
+        box = union_box(motion.boxes)
+        successor = Evidence.first(ts, frame_id, motion.area_fraction, None, box)
+        changes.append(_open(camera_id, ms, successor, ts, config))
         return changes
 
     urgent = False
@@ -103,6 +105,22 @@ def step_motion(
             event.change("update", ts, camera_id, motion_confidence(event.evidence, config))
         )
     return changes
+
+
+def _open(
+    camera_id: str, ms: MotionState, evidence: Evidence, ts: datetime, config: RulesConfig
+) -> EventChange:
+    ms.event = OpenEvent(
+        event_id=event_id_for(camera_id, "motion", None, evidence.first_ts, None),
+        type="motion",
+        zone_id=None,
+        start=evidence.first_ts,
+        first_track_id=None,
+        evidence=evidence,
+        track_ids=set(),
+        last_emit_at=ts,
+    )
+    return ms.event.change("open", ts, camera_id, motion_confidence(evidence, config))
 
 
 def close_motion(

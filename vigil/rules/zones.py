@@ -31,7 +31,7 @@ MIN_POINTS = 3
 MIN_AREA = 1e-4
 MAX_DWELL_SECONDS = 3600.0
 #: Bump when the rules' logic changes so every stored fingerprint asks for a replay.
-RULES_VERSION = 1
+RULES_VERSION = 2
 
 
 class ZoneValidationError(ValueError):
