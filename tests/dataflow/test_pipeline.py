@@ -86,6 +86,21 @@ def test_replay_yields_rows_events_and_snapshots(
     assert all(not w.event.is_open for w in writes[-2:])  # the end of a replay closes events
 
 
+def test_the_ultralytics_backend_runs_the_same_pipeline(footage: Path) -> None:
+    """VIGIL_DETECTOR_BACKEND=ultralytics (the test setup installs the extra) end to end."""
+    backends = VisionBackends(
+        BackendConfig(detector_backend="ultralytics", detector_threads=1, face_backend=None)
+    )
+    pipeline = CameraPipeline(spec(footage, 8), PipelineEnv(find_ffmpeg(), backends))
+    pipeline.start()
+    outputs = run(pipeline)
+    pipeline.close()
+    detections = [row for out in outputs for row in out.detections]
+    assert len({d["track_id"] for d in detections if d["track_id"] is not None}) >= 3
+    writes = [w for out in outputs for w in out.event_writes]
+    assert {w.event.type for w in writes} >= {"intrusion"}
+
+
 def test_live_rules_equal_a_replay_of_the_rows(
     replayed: tuple[CameraPipeline, list[CameraOutput]],
 ) -> None:

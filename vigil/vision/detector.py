@@ -49,7 +49,7 @@ class DetectorConfig:
     class_map: Mapping[str, str] | None = None  # None: derived from the model's class names
     # Per-class minimum scores above `confidence`; None: the model's default (see above).
     class_confidence: Mapping[str, float] | None = None
-    threads: int = 0  # onnxruntime intra-op threads; 0 = onnxruntime's default
+    threads: int = 0  # inference threads (onnxruntime intra-op, torch); 0 = the backend's default
     extra: Mapping[str, Any] = field(default_factory=dict)  # backend-specific options
 
     def __post_init__(self) -> None:
@@ -254,6 +254,8 @@ class UltralyticsDetector:
                 "pip install 'vigil[ultralytics]' (or set VIGIL_DETECTOR_BACKEND=onnx)"
             ) from exc
         self.config = config or DetectorConfig()
+        if self.config.threads:  # the same budget as onnxruntime's intra-op threads
+            importlib.import_module("torch").set_num_threads(self.config.threads)
         # Resolve first: YOLO('name.pt') with a missing file would try to download it.
         self.model_path = resolve_detector_model(model_path)
         self._model = ultralytics.YOLO(str(self.model_path), task="detect")
