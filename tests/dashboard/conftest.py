@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.conftest import TEST_JWT_SECRET
 from tests.dashboard.footage import Footage
@@ -197,8 +198,20 @@ def open_screen(page: Page, name: str) -> None:
 
 
 def choose(page: Page, label: str, option: str) -> None:
-    """Pick an option of a selectbox with the keyboard (a click on it may only focus it)."""
+    """Pick an option of a selectbox with the keyboard (a click on it may only focus it).
+
+    A script run that ends while the list is open redraws the box and closes the list (seen
+    on a loaded CI machine): then open it again, a few times, as a user would.
+    """
     box = page.get_by_role("combobox", name=label)
-    box.focus()
-    box.press("ArrowDown")
-    page.get_by_role("option", name=option).click()
+    wanted = page.get_by_role("option", name=option)
+    for _ in range(3):
+        settled(page)
+        box.focus()
+        box.press("ArrowDown")
+        try:
+            wanted.click(timeout=10_000)
+            return
+        except PlaywrightTimeoutError:
+            continue
+    raise AssertionError(f"option {option!r} of {label!r} never showed up")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,10 +86,9 @@ def test_insightface_not_installed_is_a_clear_error(tmp_path: Path) -> None:
         InsightFaceBackend(tmp_path)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("ultralytics") is not None, reason="ultralytics is installed"
-)
-def test_ultralytics_not_installed_is_a_clear_error() -> None:
+def test_ultralytics_not_installed_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The test setup installs the extra; a None entry makes its import fail as if it were not.
+    monkeypatch.setitem(sys.modules, "ultralytics", None)
     with pytest.raises(BackendUnavailableError, match=r"pip install 'vigil\[ultralytics\]'"):
         UltralyticsDetector(resolve_detector_model().with_name("best.pt"))
     with pytest.raises(BackendUnavailableError):
