@@ -40,7 +40,10 @@ def hourly(
         if value is not None and value.tzinfo is None:
             raise _unprocessable(name, "needs a time zone")
     until = until or datetime.now(UTC)
-    since = since or until - timedelta(hours=24)
+    if since is None:
+        if until - datetime.min.replace(tzinfo=UTC) < timedelta(hours=24):
+            raise _unprocessable("until", "is too early for the default 24 h range")
+        since = until - timedelta(hours=24)
     if since >= until:
         raise _unprocessable("since", "must be before until")
     if until - since > MAX_RANGE:
