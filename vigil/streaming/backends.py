@@ -19,7 +19,7 @@ from vigil.vision.quantize import Precision, detector_model
 class BackendConfig:
     detector_backend: Literal["onnx", "ultralytics"] = "onnx"
     detector_model_path: Path | None = None
-    detector_threads: int = 0  # onnxruntime intra-op threads; 0: onnxruntime's default
+    detector_threads: int = 0  # inference threads (onnxruntime or torch); 0: the default
     # The ONNX backend's weights: fp32 as shipped, or an INT8 copy calibrated on `calibration`
     # and cached in the first of `model_cache_dirs` (the dataflow passes the settings' int8).
     detector_precision: Precision = "fp32"
