@@ -4,10 +4,8 @@ percentiles. The benchmarks import it as `_harness` (they run as scripts from be
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -18,13 +16,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from vigil import processes
 from vigil.auth.passwords import hash_password
 from vigil.broker import JsonConsumer
 from vigil.broker.consumer import Record
 from vigil.db.models import Camera, User
 from vigil.db.session import session_scope
 from vigil.embedded import TansuBroker, free_port
-from vigil.embedded.process import group_members
 from vigil.simulator import RtspSimulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,17 +107,7 @@ class Lab:
 def stop_group(proc: subprocess.Popen[bytes], timeout: float = 120.0) -> int:
     """SIGTERM to the process group (a clean stop: buffers flushed), then SIGKILL to whatever
     is still in it after `timeout`, so no decoder outlives a run. Returns the leader's code."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout)
-    while group_members(proc.pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if proc.poll() is None or group_members(proc.pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    return proc.wait()
+    return processes.stop_group(proc, timeout)[0]
 
 
 def log_events(log: Path, name: str) -> list[dict[str, Any]]:

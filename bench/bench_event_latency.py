@@ -51,8 +51,8 @@ from vigil.broker import Topics, ensure_topics
 from vigil.db.models import Zone
 from vigil.db.session import session_scope
 from vigil.embedded import ManagedProcess, free_port
-from vigil.embedded.process import group_members
 from vigil.logs import configure_logging
+from vigil.processes import group_members
 from vigil.seed import DEMO_ZONE_NAME, DEMO_ZONE_POLYGON
 
 RESULTS = ROOT / "bench" / "results" / "event_latency.json"

@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta, tzinfo
 
 import streamlit as st
 
-from dashboard import navigation, session
+from dashboard import session, ui
 from dashboard.client import EventFilter
 from dashboard.formatting import ago, browser_tz, duration, local_time, md, now
 from dashboard.media import event_media_html
@@ -122,8 +122,7 @@ def render() -> None:
     st.title("Events")
     cameras = session.load("Loading your cameras", session.client().all_cameras)
     if not cameras:
-        st.info("No cameras yet — add one, and its events will show up here.")
-        navigation.link("cameras", "Add a camera", ":material/add:")
+        ui.no_cameras("No cameras yet — add one, and its events will show up here.")
         return
     tz = browser_tz()
     key, filters = _filters(cameras, tz)

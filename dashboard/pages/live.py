@@ -6,7 +6,7 @@ import math
 
 import streamlit as st
 
-from dashboard import navigation, session
+from dashboard import session, ui
 from dashboard.media import LiveTile, live_grid_html
 
 
@@ -15,8 +15,7 @@ def render() -> None:
     session.show_flash()
     cameras = session.load("Loading your cameras", session.client().all_cameras)
     if not cameras:
-        st.info("No cameras yet — add one to watch it here.", icon=":material/videocam:")
-        navigation.link("cameras", "Add a camera", ":material/add:")
+        ui.no_cameras("No cameras yet — add one to watch it here.", icon=":material/videocam:")
         return
     enabled = [c for c in cameras if c.enabled]
     if not enabled:

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import navigation, session
+from dashboard import session, ui
 from dashboard.client import ApiError
 from dashboard.formatting import browser_tz, local_time, now
 from dashboard.stats import EVENT_CAP, Activity, fetch_activity, hour_of, to_frame
@@ -91,8 +91,7 @@ def render() -> None:
     st.title("Stats")
     cameras = session.load("Loading your cameras", session.client().all_cameras)
     if not cameras:
-        st.info("No cameras yet — add one, and its activity will be charted here.")
-        navigation.link("cameras", "Add a camera", ":material/add:")
+        ui.no_cameras("No cameras yet — add one, and its activity will be charted here.")
         return
     names = {c.id: c.name for c in cameras}
     left, right = st.columns([1, 3])

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import forms, navigation, session
+from dashboard import forms, session, ui
 from dashboard.client import ApiError
 from dashboard.formatting import md
 from dashboard.models import Camera, Zone
@@ -144,8 +144,7 @@ def render() -> None:
     session.show_flash()
     cameras = session.load("Loading your cameras", session.client().all_cameras)
     if not cameras:
-        st.info("No cameras yet — add one, then draw its zones here.")
-        navigation.link("cameras", "Add a camera", ":material/add:")
+        ui.no_cameras("No cameras yet — add one, then draw its zones here.")
         return
     names = {c.id: c.name for c in cameras}
     camera_id = st.selectbox("Camera", list(names), format_func=names.__getitem__)

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -119,6 +120,84 @@ def write_replay(path: Path, cameras: list[dict[str, Any]]) -> Path:
     ]
     path.write_text(json.dumps({"cameras": entries}))
     return path
+
+
+class GatedVideo:
+    """A replay source whose pace the test sets: a named pipe fed with an MPEG-TS video in
+    `parts` equal slices, each slice after the first held back until `release()` opens its
+    gate. A test thus knows the replay cannot end before it lets it, however fast or slow the
+    machine. The pipe is fed again from the start for each reader (a restarted dataflow
+    re-reads its replay), through the gates already opened."""
+
+    def __init__(self, video: bytes, fifo: Path, parts: int) -> None:
+        self.fifo = fifo
+        size = -(-len(video) // parts)
+        self.slices = [video[i : i + size] for i in range(0, len(video), size)]
+        self.gates = [threading.Event() for _ in self.slices]
+        self.gates[0].set()
+        self.rounds = 0  # readers fed to the end or gone
+        self._closed = threading.Event()
+        os.mkfifo(fifo)
+        self._thread = threading.Thread(target=self._feed, daemon=True, name="gated-video")
+        self._thread.start()
+
+    def release(self, part: int | None = None) -> None:
+        """Open the gate of slice `part` (every gate when None)."""
+        for gate in self.gates if part is None else [self.gates[part]]:
+            gate.set()
+
+    def _open(self) -> int | None:
+        """The pipe's write end once a reader has opened it; None when closed."""
+        while not self._closed.is_set():
+            try:
+                return os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:  # ENXIO: no reader yet
+                self._closed.wait(0.1)
+        return None
+
+    def _feed(self) -> None:
+        while (fd := self._open()) is not None:
+            os.set_blocking(fd, True)
+            try:
+                with os.fdopen(fd, "wb") as pipe:
+                    for gate, chunk in zip(self.gates, self.slices, strict=True):
+                        while not gate.wait(0.2):
+                            if self._closed.is_set():
+                                return
+                        pipe.write(chunk)
+                        pipe.flush()
+            except BrokenPipeError:
+                pass  # the reader stopped early (killed, or read all it needed)
+            self.rounds += 1
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def plaza_ts(tmp_path_factory: pytest.TempPathFactory, footage: Path) -> bytes:
+    """The first 48 s of the plaza footage as MPEG-TS, a format read from a pipe as it comes."""
+    out = tmp_path_factory.mktemp("plaza_ts") / "plaza.ts"
+    cmd = [find_ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", str(footage), "-t", "48"]
+    cmd += ["-an", "-c:v", "libx264", "-preset", "ultrafast", "-g", "10", "-pix_fmt", "yuv420p"]
+    cmd += ["-f", "mpegts", "-y", str(out)]
+    subprocess.run(cmd, check=True, timeout=180)
+    return out.read_bytes()
+
+
+@pytest.fixture
+def gated_video(tmp_path: Path, plaza_ts: bytes) -> Iterator[Callable[[int], GatedVideo]]:
+    """Factory: the plaza footage through a named pipe in `parts` gated slices."""
+    made: list[GatedVideo] = []
+
+    def make(parts: int) -> GatedVideo:
+        made.append(GatedVideo(plaza_ts, tmp_path / f"plaza-{len(made)}.ts", parts))
+        return made[-1]
+
+    yield make
+    for video in made:
+        video.close()
 
 
 @dataclass

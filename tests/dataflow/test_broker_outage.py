@@ -12,6 +12,7 @@ import pytest
 
 from tests.dataflow.conftest import (
     DataflowProcess,
+    GatedVideo,
     add_camera,
     lake_rows,
     log_events,
@@ -40,13 +41,16 @@ def test_records_wait_out_a_broker_outage(
     make_tansu_s3: Callable[[], TansuBroker],
     dataflow_env: Callable[..., dict[str, str]],
     dataflows: Callable[..., DataflowProcess],
+    gated_video: Callable[[int], GatedVideo],
 ) -> None:
     broker = make_tansu_s3()  # S3 storage: the broker restarts with its data and producer ids
     camera = add_camera(database, "rtsp://127.0.0.1:1/unused")
-    # Long enough that the outage starts well before the replay ends, even with the INT8
-    # detector on a quiet machine (replays run as fast as analysis allows).
+    # The replay is fed in thirds: the second only once the broker is down, the last once it
+    # is back, so the outage falls mid-stream whatever the machine's speed.
+    video = gated_video(3)
     replay = write_replay(
-        tmp_path / "cameras.json", [{"camera_id": camera, "duration_seconds": 48}]
+        tmp_path / "cameras.json",
+        [{"camera_id": camera, "file": str(video.fifo), "duration_seconds": 48}],
     )
     env = dataflow_env(VIGIL_KAFKA_BOOTSTRAP=broker.bootstrap)
     lake = Path(env["VIGIL_DATA_DIR"]) / "lake"
@@ -55,14 +59,16 @@ def test_records_wait_out_a_broker_outage(
 
     assert len(read_topic(broker.bootstrap, topic, 3)) >= 3  # flowing before the outage
     broker.stop()
+    video.release(1)
 
     def frames() -> int:
         return lake_rows(lake, "SELECT count(*) FROM frames")[0][0] if lake.exists() else 0
 
     at_outage = frames()
-    assert wait_for(lambda: frames() >= at_outage + 8 or not run.running, 120), run.log()
-    assert run.running, "the replay ended before the broker came back; make it longer"
+    assert wait_for(lambda: frames() >= at_outage + 8 or not run.running, 180), run.log()
+    assert run.running, run.log()[-3000:]
     broker.start()
+    video.release()
     assert run.wait() == 0, run.log()[-3000:]
 
     lake_ts = {ts.isoformat() for (ts,) in lake_rows(lake, "SELECT ts FROM frames")}

@@ -10,6 +10,7 @@ import pytest
 
 from tests.dataflow.conftest import (
     DataflowProcess,
+    GatedVideo,
     add_camera,
     lake_rows,
     log_events,
@@ -25,10 +26,14 @@ def test_killed_dataflow_resumes_without_duplicates_or_gaps(
     database: str,
     dataflow_env: Callable[..., dict[str, str]],
     dataflows: Callable[..., DataflowProcess],
+    gated_video: Callable[[int], GatedVideo],
 ) -> None:
     camera = add_camera(database, "rtsp://127.0.0.1:1/unused")
+    # Fed in quarters of 12 s, the rest only after the kill: the kill falls mid-replay.
+    video = gated_video(4)
     replay = write_replay(
-        tmp_path / "cameras.json", [{"camera_id": camera, "duration_seconds": 16}]
+        tmp_path / "cameras.json",
+        [{"camera_id": camera, "file": str(video.fifo), "duration_seconds": 16}],
     )
     env = dataflow_env()
     lake = Path(env["VIGIL_DATA_DIR"]) / "lake"
@@ -38,10 +43,12 @@ def test_killed_dataflow_resumes_without_duplicates_or_gaps(
         return lake_rows(lake, "SELECT count(*) FROM frames")[0][0] if lake.exists() else 0
 
     assert wait_for(lambda: frames_in_lake() >= 12 or not run.running, 180), run.log()
-    assert run.running, f"the replay ended before the kill:\n{run.log()[-2000:]}"
+    assert run.running, run.log()[-2000:]
     run.kill()
     killed_at = frames_in_lake()
     assert killed_at < 40
+    video.release()  # the killed run's FFmpeg reads on, fails to write its frames and ends
+    assert wait_for(lambda: video.rounds == 1, 60), "the killed run's reader did not end"
 
     run.start()
     assert run.wait() == 0, run.log()[-3000:]

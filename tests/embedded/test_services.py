@@ -9,7 +9,8 @@ import pytest
 from tests.fixtures.services import ACCESS_KEY, SECRET_KEY, new_seaweedfs
 from vigil.broker import broker_ready
 from vigil.embedded import PortInUseError, SeaweedFS, SeaweedPorts, TansuBroker, free_port
-from vigil.embedded.process import group_members, tcp_port_open
+from vigil.embedded.process import tcp_port_open
+from vigil.processes import group_members
 from vigil.settings import Settings
 from vigil.storage import S3ObjectStore
 

@@ -12,7 +12,7 @@ from vigil.media.diagnostics import ProgressParser, classify_failure, mask_secre
 from vigil.media.ffmpeg import IngestOptions, build_ingest_command, probe_video
 from vigil.media.paths import MediaPaths
 from vigil.media.recordings import find_gaps, list_segments
-from vigil.media.supervisor import backoff_delay
+from vigil.processes import backoff_delay
 
 URL = "rtsp://admin:hunter22@cam.local:554/stream"
 

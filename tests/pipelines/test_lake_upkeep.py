@@ -11,7 +11,8 @@ from tests.pipelines import lakedata
 from tests.pipelines.world import box, make_camera, make_zone
 from vigil.db.session import session_scope
 from vigil.events.reconcile import replay_and_reconcile
-from vigil.lake.compaction import STAGING, compact_lake, hour_partitions
+from vigil.lake.compaction import STAGING, compact_lake
+from vigil.lake.partitions import hour_partitions
 from vigil.lake.query import connect
 from vigil.rules import RulesConfig
 from vigil.stats import compute_hourly_stats, register_hourly_stats_view, write_hourly_stats

@@ -7,8 +7,6 @@ passes.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import random
 import re
@@ -23,11 +21,11 @@ from types import TracebackType
 from typing import IO, Self
 
 from vigil.logs import get_logger
+from vigil.processes import die_with_parent, stop_group
 
 log = get_logger(__name__)
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_PR_SET_PDEATHSIG = 1
 # Ports picked for tests come from below Linux's ephemeral range (32768+), so the kernel never
 # hands them to an outgoing connection while a service is briefly down (e.g. during a restart).
 _PICK_LOW, _PICK_HIGH = 20000, 32000
@@ -78,31 +76,6 @@ def tcp_port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> b
             return True
     except OSError:
         return False
-
-
-def _die_with_parent() -> None:
-    # Runs in the child before exec: if Vigil dies without stopping its services (kill -9, crash),
-    # the kernel sends SIGTERM to the service instead of leaving it holding the ports.
-    # Caveat: "parent" is the thread that forked; start services from a long-lived thread.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes in a process group, read from /proc (Linux)."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # Fields after the parenthesised command: state ppid pgrp ...
-        fields = stat.rpartition(")")[2].split()
-        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            members.append(int(entry.name))
-    return members
 
 
 class ManagedProcess:
@@ -181,7 +154,7 @@ class ManagedProcess:
             env=self.env,
             cwd=self.cwd,
             start_new_session=True,  # own process group: stop() signals the whole group
-            preexec_fn=_die_with_parent if self.die_with_parent else None,
+            preexec_fn=die_with_parent if self.die_with_parent else None,
         )
         try:
             self.wait_ready(self.ready_timeout)
@@ -223,20 +196,9 @@ class ManagedProcess:
         proc = self._proc
         if proc is None:
             return None
-        pgid = proc.pid  # start_new_session: the child leads its own group
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, self.stop_signal)
-        deadline = time.monotonic() + self.stop_grace
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=self.stop_grace)
-        while group_members(pgid) and time.monotonic() < deadline:
-            time.sleep(0.05)  # children got the signal too; give them the same grace
-        # Kill whatever is left in the group (the leader if it ignored SIGTERM, or its children).
-        if proc.poll() is None or group_members(pgid):
+        code, killed = stop_group(proc, self.stop_grace, self.stop_signal)
+        if killed:
             log.warning("service_kill", service=self.name, grace_seconds=self.stop_grace)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pgid, signal.SIGKILL)
-        code = proc.wait()
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None

@@ -1,7 +1,7 @@
 """A camera's rule observations read back from the Parquet lake, hour partition by hour.
 
 Only the hour partitions that overlap the requested span are opened (the paths come from
-vigil.lake.layout, no glob over the whole lake), and rows go through the same conversion the
+vigil.lake.partitions, no glob over the whole lake), and rows go through the same conversion the
 live path uses (vigil.records.convert.rule_observations), so live and replay see the same input.
 Slices are read lazily: the replay stops pulling once every event of its window is closed.
 """
@@ -16,11 +16,10 @@ from typing import Any
 
 import duckdb
 
-from vigil.lake.layout import partition_dir
+from vigil.lake.partitions import HOUR, hour_files, hours_between
 from vigil.records.convert import rule_observations
 from vigil.rules.types import Observation, as_utc
 
-HOUR = timedelta(hours=1)
 Row = dict[str, Any]
 # Both sorted by ts, as rule_observations needs; ties in a fixed order for determinism.
 _ORDER = {"frames": "ts, frame_index", "detections": "ts, frame_index, index"}
@@ -32,25 +31,6 @@ _COLUMNS = {
 #: Read in slices: a replay that only needs the start of the next hour (its lookahead) stops
 #: after one slice instead of converting the whole hour.
 SLICE = timedelta(minutes=10)
-
-
-def hour_floor(ts: datetime) -> datetime:
-    return as_utc(ts).replace(minute=0, second=0, microsecond=0)
-
-
-def hours_between(start: datetime, end: datetime) -> Iterator[datetime]:
-    """The UTC hour starts of every hour that overlaps [start, end)."""
-    hour = hour_floor(start)
-    while hour < as_utc(end):
-        yield hour
-        hour += HOUR
-
-
-def hour_files(lake_root: Path, table: str, camera_id: int, hour: datetime) -> list[Path]:
-    directory = partition_dir(lake_root, table, camera_id, f"{hour:%Y-%m-%d}", hour.hour)
-    if not directory.is_dir():
-        return []
-    return sorted(p for p in directory.iterdir() if p.suffix == ".parquet" and p.is_file())
 
 
 @dataclass

@@ -21,7 +21,7 @@ import ctypes
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +30,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from vigil.lake.layout import part_name
+from vigil.lake.partitions import HourPartition, hour_partitions
 from vigil.logs import get_logger
 from vigil.records.schemas import RECORD_TYPES, RecordType
 
@@ -38,23 +39,6 @@ log = get_logger(__name__)
 STAGING = ".staging"  # under the lake root, outside every table's glob
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-
-
-@dataclass(frozen=True)
-class HourPartition:
-    table: str
-    camera_id: int
-    date: str
-    hour: int
-    path: Path
-
-    @property
-    def start(self) -> datetime:
-        day = datetime.strptime(self.date, "%Y-%m-%d").replace(tzinfo=UTC)
-        return day + timedelta(hours=self.hour)
-
-    def files(self) -> list[Path]:
-        return sorted(p for p in self.path.glob("*.parquet") if p.is_file())
 
 
 @dataclass
@@ -66,27 +50,6 @@ class CompactionReport:
     bytes_after: int = 0
     rows: int = 0
     duplicates_dropped: int = 0
-
-
-def hour_partitions(
-    lake_root: Path, tables: tuple[str, ...] | None = None
-) -> Iterator[HourPartition]:
-    """Every `<table>/camera_id=<n>/date=<d>/hour=<h>` directory, in path order."""
-    for table in tables or tuple(RECORD_TYPES):
-        root = Path(lake_root) / table
-        if not root.is_dir():
-            continue
-        for camera_dir in sorted(root.glob("camera_id=*")):
-            camera = camera_dir.name.partition("=")[2]
-            if not camera.isdigit():
-                continue
-            for date_dir in sorted(camera_dir.glob("date=*")):
-                for hour_dir in sorted(date_dir.glob("hour=*")):
-                    hour = hour_dir.name.partition("=")[2]
-                    if hour.isdigit() and hour_dir.is_dir():
-                        yield HourPartition(
-                            table, int(camera), date_dir.name.partition("=")[2], int(hour), hour_dir
-                        )
 
 
 def _exchange(a: Path, b: Path) -> None:

@@ -36,7 +36,7 @@ from vigil.cameras.urls import mask_url
 from vigil.logs import get_logger
 from vigil.media.diagnostics import Failure, Status, classify_failure, mask_secrets
 from vigil.media.ffmpeg import ffmpeg_env
-from vigil.media.supervisor import backoff_delay
+from vigil.processes import backoff_delay
 from vigil.vision.frames import Frame
 
 log = get_logger(__name__)
@@ -370,7 +370,7 @@ class FileFrameReader:
         return self.start_ts + timedelta(seconds=index / self.options.fps)
 
     def start(self) -> FileFrameReader:
-        if not self.path.is_file():
+        if not (self.path.is_file() or self.path.is_fifo()):
             raise FileNotFoundError(f"video file not found: {self.path}")
         self._thread = threading.Thread(target=self._run, daemon=True, name="file-reader")
         self._thread.start()

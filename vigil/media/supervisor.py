@@ -15,9 +15,6 @@ then finalises its files), SIGKILL to the group after a grace period, and always
 
 from __future__ import annotations
 
-import contextlib
-import os
-import random
 import signal
 import subprocess
 import threading
@@ -33,6 +30,7 @@ from vigil.logs import get_logger
 from vigil.media.diagnostics import Failure, ProgressParser, Status, classify_failure
 from vigil.media.ffmpeg import IngestOptions, build_ingest_command, ffmpeg_env, find_ffmpeg
 from vigil.media.paths import MediaPaths, camera_key
+from vigil.processes import backoff_delay, signal_group
 
 if TYPE_CHECKING:
     from vigil.settings import Settings
@@ -73,13 +71,6 @@ class SupervisorConfig:
             backoff_initial_seconds=settings.ingest_backoff_initial_seconds,
             backoff_max_seconds=settings.ingest_backoff_max_seconds,
         )
-
-
-def backoff_delay(attempt: int, initial: float, maximum: float) -> float:
-    """Exponential backoff with "equal jitter" (half fixed, half random), capped. Hand-rolled:
-    tenacity's wait functions need a RetryCallState, and this loop isn't a retried call."""
-    base = min(maximum, initial * 2 ** min(attempt, 30))
-    return base / 2 + random.uniform(0, base / 2)
 
 
 @dataclass(frozen=True)
@@ -264,8 +255,7 @@ class CameraProcess:
         with self._lock:
             proc = self._proc
         if proc is not None and proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signum)  # pgid == pid (start_new_session)
+            signal_group(proc.pid, signum)  # pgid == pid (start_new_session)
 
     def _set_status(self, status: Status, error: str | None) -> None:
         with self._lock:
@@ -368,5 +358,4 @@ __all__ = [
     "CameraState",
     "IngestSupervisor",
     "SupervisorConfig",
-    "backoff_delay",
 ]

@@ -11,8 +11,6 @@ Dagster process that died on its own.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import shutil
 import signal
@@ -24,23 +22,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from vigil.embedded.process import group_members
+from vigil import processes
 from vigil.logs import get_logger
+from vigil.processes import group_members
 from vigil.settings import Settings
 
 log = get_logger(__name__)
 
-_PR_SET_PDEATHSIG = 1
 WORKSPACE = Path(__file__).resolve().parents[2] / "workspace.yaml"
 HEARTBEAT_TOLERANCE_SECONDS = 60.0
 # Shorter than the 15 s a supervisor such as `vigil up` waits before SIGKILL: Vigil must finish
 # stopping Dagster's group itself (a stop takes 2-4 s here).
 STOP_GRACE = 10.0
-
-
-def _die_with_parent() -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def executable(name: str) -> str:
@@ -82,19 +75,10 @@ def daemon_argv() -> list[str]:
 
 def stop_group(proc: subprocess.Popen[Any], grace: float) -> int:
     """SIGTERM the child's process group, SIGKILL whatever outlives `grace`; reap the child."""
-    pgid = proc.pid
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=grace)
-    while group_members(pgid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if proc.poll() is None or group_members(pgid):
-        log.warning("dagster_kill", pid=pgid, grace_seconds=grace)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGKILL)
-    return proc.wait()
+    code, killed = processes.stop_group(proc, grace)
+    if killed:
+        log.warning("dagster_kill", pid=proc.pid, grace_seconds=grace)
+    return code
 
 
 def supervise(
@@ -115,7 +99,7 @@ def supervise(
             env=dict(env),
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=processes.die_with_parent,
         )
         try:
             while not stop.wait(0.5):

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.db.models import Camera, Clip, Event, FaceDetection
-from vigil.lake.compaction import hour_partitions
+from vigil.lake.partitions import hour_partitions
 from vigil.media.paths import RECORD_DAY, RECORD_NAME, MediaPaths, parse_record_name
 from vigil.records.schemas import RECORD_TYPES
 from vigil.stats.hourly import TABLE as HOURLY_STATS

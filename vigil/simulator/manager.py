@@ -7,9 +7,7 @@ it runs as a subprocess in its own process group; `stop()` ends that whole group
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
-import signal
 import socket
 import subprocess
 import threading
@@ -20,6 +18,7 @@ from typing import Literal
 from urllib.parse import quote, unquote, urlsplit
 
 from vigil.logs import get_logger
+from vigil.processes import stop_group
 from vigil.simulator.transcode import transcode_for_simulator
 
 log = get_logger(__name__)
@@ -125,14 +124,7 @@ class RtspSimulator:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        for signum in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signum)
-            try:
-                proc.wait(timeout=timeout)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        stop_group(proc, timeout)
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()

@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vigil.db.models import Event
-from vigil.events.observations import HOUR, hour_files, hour_floor
 from vigil.lake.layout import TEMP_SUFFIX, partition_dir
+from vigil.lake.partitions import HOUR, hour_files, hour_floor
 
 TABLE = "hourly_stats"
 TS = pa.timestamp("us", tz="UTC")

@@ -18,8 +18,10 @@ EVENT_SNAPSHOTS = "snapshots/events"
 FACE_THUMBNAILS = "faces"
 KINDS = (CLIPS, EVENT_SNAPSHOTS, FACE_THUMBNAILS)
 
-_DAY = re.compile(r"^(?:clips|faces)/[0-9]+/(?P<day>[0-9]{4}-[0-9]{2}-[0-9]{2})/[^/]+$")
-_CAMERA = re.compile(r"^(?:clips|snapshots/events|faces)/(?P<camera>[0-9]+)/")
+# Built from the kinds above, so a layout change is made here only.
+_DATED = "|".join(re.escape(kind) for kind in (CLIPS, FACE_THUMBNAILS))
+_DAY = re.compile(rf"^(?:{_DATED})/[0-9]+/(?P<day>[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})/[^/]+$")
+_CAMERA = re.compile(rf"^(?:{'|'.join(re.escape(kind) for kind in KINDS)})/(?P<camera>[0-9]+)/")
 _CUT = re.compile(r"^[0-9a-f]{1,32}$")
 
 

@@ -139,7 +139,7 @@ class ReplayCatalog:
             if camera.start.tzinfo is None:
                 raise CatalogError(f"camera {camera.camera_id}: start must include a timezone")
             path = camera.file if camera.file.is_absolute() else self.path.parent / camera.file
-            if not path.is_file():
+            if not (path.is_file() or path.is_fifo()):  # a pipe: another program sets the pace
                 raise CatalogError(f"camera {camera.camera_id}: video file {path} not found")
             camera.file = path.resolve()
         return parsed.cameras

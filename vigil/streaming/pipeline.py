@@ -33,6 +33,7 @@ from vigil.records.convert import (
     rule_frame,
 )
 from vigil.rules import CameraRules, CameraState, EventChange, RulesConfig
+from vigil.storage.keys import event_snapshot_key, face_thumbnail_key
 from vigil.streaming.backends import VisionBackends
 from vigil.streaming.health import HealthBoard
 from vigil.streaming.metrics import CameraMeter
@@ -88,14 +89,6 @@ class CameraSnapshot:
     next_index: int  # replays: frames of the file already analysed
     status: str | None
     finished: bool  # a replay that reached the end of its file
-
-
-def snapshot_key(camera_id: int, event_id: str) -> str:
-    return f"snapshots/events/{camera_id}/{event_id}.jpg"
-
-
-def face_thumbnail_key(camera_id: int, face: FaceObservation, face_id: str) -> str:
-    return f"faces/{camera_id}/{face.ts.astimezone(UTC):%Y-%m-%d}/{face_id}.jpg"
 
 
 class CameraPipeline:
@@ -271,7 +264,7 @@ class CameraPipeline:
     def _faces(self, faces: tuple[FaceObservation, ...], out: CameraOutput) -> None:
         for face in faces:
             face_id = face_detection_id(self.camera_id, face)
-            key = face_thumbnail_key(self.camera_id, face, face_id)
+            key = face_thumbnail_key(self.camera_id, face.ts, face_id)
             out.faces.append(face_row(face, self.camera_id, key))
             out.blobs.append(Blob(key, face.thumbnail_jpeg))
 
@@ -291,7 +284,7 @@ class CameraPipeline:
             stored = self._snapshot_keys.get(event_id)
             jpeg = self._jpegs.get(event.peak_frame_id)
             if jpeg is not None and (stored is None or stored[1] != event.peak_frame_id):
-                stored = (snapshot_key(self.camera_id, event_id), event.peak_frame_id)
+                stored = (event_snapshot_key(self.camera_id, event_id), event.peak_frame_id)
                 out.blobs.append(Blob(stored[0], jpeg))
                 self._snapshot_keys[event_id] = stored
             out.event_writes.append(

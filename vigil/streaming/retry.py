@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from vigil.media.supervisor import backoff_delay
+from vigil.processes import backoff_delay
 
 
 class Backoff:
