@@ -15,6 +15,7 @@ from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import LoginRateLimiter
 from api.routers import auth, cameras, clips, events, health, media, stats, zones
+from api.routers import system as system_router
 from vigil import __version__
 from vigil.db.session import session_factory
 from vigil.settings import Settings, get_settings
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     for module in (auth, cameras, media, zones, events, clips, stats):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(system_router.router, prefix=API_PREFIX)
 
     Instrumentator(
         excluded_handlers=["/metrics", "/healthz", "/readyz"], registry=_app_registry()

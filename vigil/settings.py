@@ -150,6 +150,11 @@ class Settings(BaseSettings):
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
 
+    # --- system page (GET /api/v1/system reads these services' /healthz and /metrics) ----------
+    ingest_url: str | None = None  # default: http://127.0.0.1:<ingest_health_port>
+    dataflow_url: str | None = None  # default: http://127.0.0.1:<dataflow_health_port>
+    storage_metrics_seconds: float = Field(default=60.0, gt=0)
+
     @field_validator("retention_cron")
     @classmethod
     def _cron_has_five_fields(cls, value: str) -> str:
@@ -196,6 +201,14 @@ class Settings(BaseSettings):
     @property
     def resolved_api_url(self) -> str:
         return self.api_url or f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def resolved_ingest_url(self) -> str:
+        return self.ingest_url or f"http://127.0.0.1:{self.ingest_health_port}"
+
+    @property
+    def resolved_dataflow_url(self) -> str:
+        return self.dataflow_url or f"http://127.0.0.1:{self.dataflow_health_port}"
 
     def jwt_secret_value(self) -> str:
         """The signing key. In development an unset secret is generated once and kept in the

@@ -22,8 +22,11 @@ def ingest() -> None:
     from vigil.ingest.health import HealthRecorder
     from vigil.ingest.service import IngestService
     from vigil.lake.writer import LakeWriter
+    from vigil.media.paths import MediaPaths
     from vigil.media.supervisor import SupervisorConfig
     from vigil.records import CAMERA_HEALTH
+    from vigil.retention.usage import StorageMeter, measure
+    from vigil.storage.factory import object_store_from_settings
 
     producer = (
         JsonProducer(settings.kafka_bootstrap, client_id="vigil-ingest")
@@ -55,8 +58,14 @@ def ingest() -> None:
     server = None
     if settings.ingest_health_port:
         server = HealthServer(service.health, settings.ingest_health_port).start()
+    store = object_store_from_settings(settings)
+    paths, lake = MediaPaths(settings.media_dir), settings.resolved_lake_dir
+    meter = StorageMeter(
+        lambda: measure(paths, store, lake), settings.storage_metrics_seconds
+    ).start()
     try:
         service.run()
     finally:
+        meter.stop()
         if server is not None:
             server.stop()

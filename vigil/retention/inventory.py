@@ -68,7 +68,7 @@ class Inventory:
         return sum(i.size for i in self.items)
 
 
-def _recordings(paths: MediaPaths) -> Iterator[tuple[str, Path, datetime, int]]:
+def recordings(paths: MediaPaths) -> Iterator[tuple[str, Path, datetime, int]]:
     """(camera dir name, path, start, size) of every recorded segment."""
     root = paths.root / "record"
     if not root.is_dir():
@@ -90,7 +90,7 @@ def _recordings(paths: MediaPaths) -> Iterator[tuple[str, Path, datetime, int]]:
                 yield camera_dir.name, Path(entry.path), start, size
 
 
-def _listing(store: ObjectStore) -> dict[str, ObjectInfo]:
+def object_listing(store: ObjectStore) -> dict[str, ObjectInfo]:
     found: dict[str, ObjectInfo] = {}
     for prefix in (CLIPS, EVENT_SNAPSHOTS, FACE_THUMBNAILS):
         for info in store.list(prefix + "/"):
@@ -111,7 +111,7 @@ def take_inventory(
     items = inventory.items
     known = inventory.cameras
 
-    for camera_key, path, start, size in _recordings(paths):
+    for camera_key, path, start, size in recordings(paths):
         camera = int(camera_key) if camera_key.isdigit() else None
         if camera is not None and camera not in known:
             items.append(Item("orphan_files", camera, start, size, str(path)))
@@ -126,7 +126,7 @@ def take_inventory(
         elif part.table != HOURLY_STATS:  # aggregates are tiny and outlive the raw data
             items.append(Item("lake_hour", part.camera_id, part.start, size, str(part.path)))
 
-    listing = _listing(store)
+    listing = object_listing(store)
     referenced: set[str] = set()
     for clip_id, camera_id, start, size, key in session.execute(
         select(Clip.id, Clip.camera_id, Clip.start_ts, Clip.size_bytes, Clip.object_key)
