@@ -22,6 +22,7 @@ from dashboard.models import (
     HealthPage,
     HourlyStat,
     HourlyStats,
+    SystemStatus,
     Token,
     User,
     Zone,
@@ -228,3 +229,8 @@ class VigilClient:
         if response.status_code == 404:
             return None
         return HourlyStats.model_validate_json(response.content).items
+
+    # --- system --------------------------------------------------------------------------------
+    def system(self) -> SystemStatus:
+        """Services' health and the caller's cameras' figures, from `GET /system`."""
+        return self._get(SystemStatus, "/system")

@@ -75,3 +75,15 @@ def status_badge(status: str, enabled: bool = True) -> tuple[str, str]:
 def md(text: str) -> str:
     """User text (a camera's name) made inert inside Streamlit markdown."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def size(num_bytes: float | None) -> str:
+    """Bytes for people: 1.5 GB, 820 MB, 12 kB (decimal units, as disks are sold)."""
+    if num_bytes is None:
+        return "—"
+    value = float(num_bytes)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(value) < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")

@@ -109,3 +109,41 @@ class HourlyStat(ApiModel):
 
 class HourlyStats(ApiModel):
     items: list[HourlyStat]
+
+
+class ServiceHealth(ApiModel):
+    name: str
+    url: str
+    healthy: bool
+    detail: str | None = None
+
+
+class CameraFigures(ApiModel):
+    camera_id: int
+    name: str
+    status: str
+    fps_in: float | None = None
+    fps_analysed: float | None = None
+    inference_ms: float | None = None
+    queue_depth: float | None = None
+    frames_dropped: float | None = None
+    recording_bytes: int | None = None
+    object_bytes: int | None = None
+    lake_bytes: int | None = None
+
+
+class StorageFigures(ApiModel):
+    recording_bytes: int
+    object_bytes: int
+    lake_bytes: int
+    total_bytes: int
+    cap_bytes: int | None = None
+    lake_retention_days: int
+    measured_at: datetime | None = None
+
+
+class SystemStatus(ApiModel):
+    checked_at: datetime
+    services: list[ServiceHealth]
+    cameras: list[CameraFigures]
+    storage: StorageFigures

@@ -27,6 +27,7 @@ from tests.dashboard.footage import Footage
 from vigil.db.models import Camera
 from vigil.db.session import session_scope
 from vigil.embedded.process import free_port
+from vigil.healthserver import HealthServer
 from vigil.platform import HttpService
 
 PASSWORD = "a quiet street at night"
@@ -93,12 +94,22 @@ def _environment(data_dir: Path, api_port: int) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def telemetry() -> Iterator[str]:
+    """A /healthz and /metrics endpoint serving this test process's Prometheus registry, as the
+    dataflow and ingest services serve theirs: the System page's figures come through it."""
+    server = HealthServer(lambda: (True, {}), free_port()).start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, telemetry: str) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("dashboard-stack")
     data_dir = root / "data"
     data_dir.mkdir()
     api_port, dashboard_port = free_port(), free_port()
     env = _environment(data_dir, api_port)
+    env |= {"VIGIL_DATAFLOW_URL": telemetry, "VIGIL_INGEST_URL": telemetry}
     vigil = [sys.executable, "-m", "vigil"]
     subprocess.run([*vigil, "migrate"], env=env, cwd=root, check=True, capture_output=True)
     api = HttpService(
