@@ -25,8 +25,8 @@ from vigil.broker.admin import ensure_topics
 from vigil.broker.topics import Topics
 from vigil.db import migrate
 from vigil.db.session import session_scope
-from vigil.embedded.process import ManagedProcess, ProcessError
-from vigil.embedded.seaweedfs import SeaweedFS
+from vigil.embedded.process import ManagedProcess, ProcessError, port_is_free
+from vigil.embedded.seaweedfs import SeaweedFS, SeaweedPorts
 from vigil.embedded.tansu import TansuBroker
 from vigil.logs import get_logger
 from vigil.seed import DEMO_STREAM_PATH, seed_demo
@@ -137,6 +137,9 @@ class Platform:
     def prepare_database(self) -> None:
         url = self.settings.resolved_database_url
         migrate.upgrade(url)
+        if not self.settings.demo:
+            log.info("database_ready", demo=False)
+            return
         with session_scope(url) as session:
             result = seed_demo(session, self.settings)
         log.info("database_ready", demo_user_id=result.user_id, demo_camera_id=result.camera_id)
@@ -212,6 +215,8 @@ def _start_broker(platform: Platform) -> None:
 
 
 def _start_demo_camera(platform: Platform) -> None:
+    if not platform.settings.demo:
+        return
     video = demo_video(platform.settings)
     if video is None:
         log.warning("demo_video_missing", hint="set VIGIL_DEMO_VIDEO to a video file")
@@ -290,20 +295,74 @@ def platform_steps(skip: Collection[str] = ()) -> list[PlatformStep]:
     return [step for name, step in STEPS.items() if name not in skip]
 
 
-def _banner(settings: Settings) -> str:
-    api = f"http://{settings.api_host}:{settings.api_port}"
-    return (
-        f"\nVigil is up.\n"
-        f"  dashboard  http://{settings.dashboard_host}:{settings.dashboard_port}\n"
-        f"  API        {api}/docs\n"
-        f"  Dagster    http://{settings.dagster_host}:{settings.dagster_port}\n"
-        f"  demo login {settings.demo_email} / (VIGIL_DEMO_PASSWORD)\n"
-        f"  logs       {Path(settings.data_dir).resolve() / 'logs'}\nPress Ctrl-C to stop.\n"
-    )
+def _ports(settings: Settings, skip: Collection[str]) -> list[tuple[str, str, int]]:
+    """(host, setting, port) of every port the services to start will listen on."""
+    s, local = settings, "127.0.0.1"
+    wanted: dict[str, list[tuple[str, str, int]]] = {
+        "object-store": [
+            (local, "VIGIL_SEAWEEDFS_S3_PORT", port)
+            for port in SeaweedPorts.from_s3_port(s.seaweedfs_s3_port).all()
+        ]
+        if s.object_store == "embedded"
+        else [],
+        "broker": []
+        if s.kafka_bootstrap
+        else [(local, "VIGIL_KAFKA_EMBEDDED_PORT", s.kafka_embedded_port)],
+        "demo-camera": [(local, "VIGIL_DEMO_RTSP_PORT", s.demo_rtsp_port)] if s.demo else [],
+        "api": [(s.api_host, "VIGIL_API_PORT (--api-port)", s.api_port)],
+        "ingest": [(local, "VIGIL_INGEST_HEALTH_PORT", s.ingest_health_port)],
+        "dataflow": [(local, "VIGIL_DATAFLOW_HEALTH_PORT", s.dataflow_health_port)],
+        "dagster": [
+            (s.dagster_host, "VIGIL_DAGSTER_PORT (--dagster-port)", s.dagster_port),
+            (local, "VIGIL_DAGSTER_DAEMON_HEALTH_PORT", s.dagster_daemon_health_port),
+        ],
+        "dashboard": [
+            (s.dashboard_host, "VIGIL_DASHBOARD_PORT (--dashboard-port)", s.dashboard_port)
+        ],
+    }
+    return [
+        entry
+        for name, entries in wanted.items()
+        if name not in skip
+        for entry in entries
+        if entry[2]  # 0: that endpoint is off
+    ]
+
+
+def check_ports(settings: Settings, skip: Collection[str] = ()) -> None:
+    """ValueError naming the first port that is taken (or wanted twice) and its setting."""
+    seen: dict[int, str] = {}
+    for host, setting, port in _ports(settings, skip):
+        if port in seen:
+            raise ValueError(f"port {port} is set for both {seen[port]} and {setting}")
+        seen[port] = setting
+        if not port_is_free(port, host):
+            raise ValueError(
+                f"port {port} ({setting}) is already in use on {host}: "
+                "stop what uses it or choose another port"
+            )
+
+
+def _banner(settings: Settings, skip: Collection[str]) -> str:
+    s = settings
+    urls = {
+        "dashboard": f"http://{s.dashboard_host}:{s.dashboard_port}",
+        "api": f"http://{s.api_host}:{s.api_port}/docs",
+        "dagster": f"http://{s.dagster_host}:{s.dagster_port}",
+    }
+    lines = [f"  {name:<10} {url}" for name, url in urls.items() if name not in skip]
+    if s.demo:
+        password = s.demo_password.get_secret_value()
+        lines.append(f"  demo login {s.demo_email} / {password}")
+    else:
+        lines.append("  no demo: sign up on the dashboard")
+    lines.append(f"  logs       {Path(s.data_dir).resolve() / 'logs'}")
+    return "\nVigil is up.\n" + "\n".join(lines) + "\nPress Ctrl-C to stop.\n"
 
 
 def run_platform(settings: Settings, skip: Collection[str] = ()) -> None:
     platform_steps(skip)  # refuse an unknown name before starting anything
+    check_ports(settings, skip)  # and a taken port
     platform = Platform(settings)
     previous = {
         sig: signal.signal(sig, platform.request_stop) for sig in (signal.SIGINT, signal.SIGTERM)
@@ -312,7 +371,7 @@ def run_platform(settings: Settings, skip: Collection[str] = ()) -> None:
         platform.prepare_database()
         platform.start_services(skip)
         if not platform._stop.is_set():
-            print(_banner(settings), file=sys.stderr, flush=True)
+            print(_banner(settings, skip), file=sys.stderr, flush=True)
             platform.watch()
     finally:
         platform.stop_all()

@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     dataflow_url: str | None = None  # default: http://127.0.0.1:<dataflow_health_port>
     storage_metrics_seconds: float = Field(default=60.0, gt=0)
 
+    # --- vigil up ------------------------------------------------------------------------------
+    demo: bool = True  # seed the demo user and camera and serve the demo footage (--no-demo)
+
     @field_validator("retention_cron")
     @classmethod
     def _cron_has_five_fields(cls, value: str) -> str:

@@ -106,9 +106,16 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     }
     for name in ("VIGIL_DATABASE_URL", "VIGIL_KAFKA_BOOTSTRAP", "VIGIL_OBJECT_STORE"):
         env.pop(name, None)
+    # These four through vigil up's flags, which override the same settings for every service.
+    flags = {
+        "--data-dir": "VIGIL_DATA_DIR",
+        "--api-port": "VIGIL_API_PORT",
+        "--dashboard-port": "VIGIL_DASHBOARD_PORT",
+        "--dagster-port": "VIGIL_DAGSTER_PORT",
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vigil", "up"],
-        env=env,
+        [sys.executable, "-m", "vigil", "up", *(f"{f}={env[name]}" for f, name in flags.items())],
+        env={k: v for k, v in env.items() if k not in flags.values()},
         cwd=tmp,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -129,6 +136,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         output = proc.communicate(timeout=180)[0].decode()
         assert proc.returncode == 0, output[-3000:]
         assert '"platform_stopped"' in output
+        assert f"  dashboard  http://127.0.0.1:{env['VIGIL_DASHBOARD_PORT']}" in output
+        assert "  demo login owner@example.com / a long demo password" in output
         assert processes_mentioning(str(platform.data_dir)) == []  # no child left behind
 
 

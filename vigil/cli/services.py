@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import typer
 import uvicorn
 
 from vigil.cli.common import bootstrap
+from vigil.settings import get_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -35,10 +39,27 @@ def up(
         help="a service not to start (repeatable): object-store, broker, demo-camera, api, "
         "ingest, dataflow, dagster, dashboard",
     ),
+    data_dir: Path = typer.Option(None, help="data directory (default VIGIL_DATA_DIR)"),
+    api_port: int = typer.Option(None, min=1, max=65535, help="default VIGIL_API_PORT"),
+    dashboard_port: int = typer.Option(None, min=1, max=65535, help="default VIGIL_DASHBOARD_PORT"),
+    dagster_port: int = typer.Option(None, min=1, max=65535, help="default VIGIL_DAGSTER_PORT"),
+    no_demo: bool = typer.Option(
+        False, "--no-demo", help="no demo user, camera or footage (VIGIL_DEMO=false)"
+    ),
 ) -> None:
     """Run the whole platform with embedded defaults (migrate, seed, start every service)."""
     from vigil.platform import run_platform
 
+    flags = {
+        "VIGIL_DATA_DIR": data_dir,
+        "VIGIL_API_PORT": api_port,
+        "VIGIL_DASHBOARD_PORT": dashboard_port,
+        "VIGIL_DAGSTER_PORT": dagster_port,
+        "VIGIL_DEMO": "false" if no_demo else None,
+    }
+    # Through the environment, so every child reads the same values as `vigil up` itself.
+    os.environ.update({name: str(value) for name, value in flags.items() if value is not None})
+    get_settings.cache_clear()
     try:
         run_platform(bootstrap("up"), skip=skip)
     except ValueError as exc:
