@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
@@ -25,7 +25,7 @@ from vigil.broker.admin import ensure_topics
 from vigil.broker.topics import Topics
 from vigil.db import migrate
 from vigil.db.session import session_scope
-from vigil.embedded.process import ManagedProcess, ProcessError, port_is_free
+from vigil.embedded.process import ManagedProcess, ProcessError, port_is_free, tcp_port_open
 from vigil.embedded.seaweedfs import SeaweedFS, SeaweedPorts
 from vigil.embedded.tansu import TansuBroker
 from vigil.logs import get_logger
@@ -47,6 +47,17 @@ class HttpService(ManagedProcess):
 
     def probe(self) -> bool:
         return httpx.get(self.health_url, timeout=1.0).status_code == 200
+
+
+class TcpService(ManagedProcess):
+    """A child that is ready once it listens on its port (a gRPC server binds after loading)."""
+
+    def __init__(self, name: str, argv: Sequence[str], port: int, **kwargs: object) -> None:
+        super().__init__(name, argv, **kwargs)  # type: ignore[arg-type]
+        self.port = port
+
+    def probe(self) -> bool:
+        return tcp_port_open(self.port)
 
 
 class Service(Protocol):
@@ -148,16 +159,16 @@ class Platform:
         process.start()
         self.supervised.append(_Supervised(process))
 
+    def child_options(self) -> dict[str, Any]:
+        return {
+            "log_dir": self.log_dir,
+            "env": child_environment(self.settings, self.env_overrides),
+            "ready_timeout": 120.0,
+            "stop_grace": 15.0,
+        }
+
     def child(self, name: str, args: Sequence[str], health_url: str) -> HttpService:
-        return HttpService(
-            name,
-            vigil_command(*args),
-            health_url,
-            log_dir=self.log_dir,
-            env=child_environment(self.settings, self.env_overrides),
-            ready_timeout=120.0,
-            stop_grace=15.0,
-        )
+        return HttpService(name, vigil_command(*args), health_url, **self.child_options())
 
     def start_services(self, skip: Collection[str] = ()) -> None:
         for step in platform_steps(skip):
@@ -247,6 +258,17 @@ def _start_dataflow(platform: Platform) -> None:
 
 def _start_dagster(platform: Platform) -> None:
     s = platform.settings
+    # One code server for both: each would otherwise start its own (about 300 MB apiece).
+    code = f"127.0.0.1:{s.dagster_code_port}"
+    platform.start(
+        TcpService(
+            "dagster-code-server",
+            vigil_command("dagster", "code-server"),
+            s.dagster_code_port,
+            **platform.child_options(),
+        )
+    )
+    platform.env_overrides["VIGIL_DAGSTER_CODE_SERVER"] = code
     platform.start(
         platform.child(
             "dagster-webserver",
@@ -315,6 +337,7 @@ def _ports(settings: Settings, skip: Collection[str]) -> list[tuple[str, str, in
         "dagster": [
             (s.dagster_host, "VIGIL_DAGSTER_PORT (--dagster-port)", s.dagster_port),
             (local, "VIGIL_DAGSTER_DAEMON_HEALTH_PORT", s.dagster_daemon_health_port),
+            (local, "VIGIL_DAGSTER_CODE_PORT", s.dagster_code_port),
         ],
         "dashboard": [
             (s.dashboard_host, "VIGIL_DASHBOARD_PORT (--dashboard-port)", s.dashboard_port)

@@ -140,6 +140,10 @@ class Settings(BaseSettings):
     dagster_host: str = "127.0.0.1"
     dagster_port: int = Field(default=3000, ge=1, le=65535)
     dagster_daemon_health_port: int = Field(default=3070, ge=1, le=65535)
+    # host:port of a shared `vigil dagster code-server` (`vigil up` runs one on
+    # dagster_code_port); unset: the webserver and the daemon each load the definitions.
+    dagster_code_server: str | None = Field(default=None, pattern=r"^[^:\s]+:[0-9]{1,5}$")
+    dagster_code_port: int = Field(default=4266, ge=1, le=65535)
     # Unset: the Dagster instance keeps its runs and schedules in SQLite under dagster_home.
     dagster_postgres_url: SecretStr | None = Field(
         default=None,

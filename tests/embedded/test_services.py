@@ -49,6 +49,9 @@ def test_seaweedfs_second_instance_data_survives_restart(
 
         other.start()
         assert S3ObjectStore(other.client(), "media").get_bytes("clips/a.mp4") == b"kept"
+        # A new store keeps its metadata in SQLite, not in leveldb2's eight memtables.
+        assert (other.data_dir / "filer.db").is_file()
+        assert not (other.data_dir / "filerldb2").exists()
         # The session instance was never disturbed.
         seaweedfs.client().head_bucket(Bucket=seaweedfs.bucket)
     finally:

@@ -248,6 +248,16 @@ def webserver(
     raise typer.Exit(code)
 
 
+@dagster_app.command("code-server")
+def code_server() -> None:
+    """Serve Vigil's Dagster definitions over gRPC on 127.0.0.1:VIGIL_DAGSTER_CODE_PORT, for
+    a webserver and a daemon started with VIGIL_DAGSTER_CODE_SERVER=127.0.0.1:<that port>."""
+    (settings, _home), env = _dagster_env()
+    from vigil.orchestration.processes import code_server_argv, supervise
+
+    raise typer.Exit(supervise(code_server_argv(settings), env, name="dagster-code-server"))
+
+
 @dagster_app.command()
 def daemon() -> None:
     """Run the Dagster daemon (schedules, sensors, run queue); health: GET /healthz on
@@ -259,7 +269,7 @@ def daemon() -> None:
     check = DaemonHealth(home)
     health = HealthServer(check, settings.dagster_daemon_health_port).start()
     try:
-        code = supervise(daemon_argv(), env, name="dagster-daemon")
+        code = supervise(daemon_argv(settings), env, name="dagster-daemon")
     finally:
         health.stop()
         check.close()

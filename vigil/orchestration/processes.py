@@ -11,6 +11,7 @@ Dagster process that died on its own.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -30,6 +31,7 @@ from vigil.settings import Settings
 log = get_logger(__name__)
 
 WORKSPACE = Path(__file__).resolve().parents[2] / "workspace.yaml"
+LOCATION = "vigil"  # as in workspace.yaml
 HEARTBEAT_TOLERANCE_SECONDS = 60.0
 # Shorter than the 15 s a supervisor such as `vigil up` waits before SIGKILL: Vigil must finish
 # stopping Dagster's group itself (a stop takes 2-4 s here).
@@ -47,11 +49,39 @@ def executable(name: str) -> str:
     return found
 
 
-def code_location_args() -> list[str]:
-    """The repository's workspace.yaml when present, else the definitions module itself."""
+def code_location_args(settings: Settings | None = None) -> list[str]:
+    """A shared code server's workspace when VIGIL_DAGSTER_CODE_SERVER is set (webserver and
+    daemon then load no code themselves); else the repository's workspace.yaml when present,
+    else the definitions module itself."""
+    if settings is not None and settings.dagster_code_server:
+        host, _, port = settings.dagster_code_server.rpartition(":")
+        workspace = settings.resolved_dagster_home / "workspace-grpc.yaml"
+        workspace.parent.mkdir(parents=True, exist_ok=True)
+        entry = {"host": host, "port": int(port), "location_name": LOCATION}
+        workspace.write_text(json.dumps({"load_from": [{"grpc_server": entry}]}))  # YAML too
+        return ["-w", str(workspace)]
     if WORKSPACE.is_file():
         return ["-w", str(WORKSPACE)]
     return ["-m", "pipelines.definitions"]
+
+
+def code_server_argv(settings: Settings) -> list[str]:
+    """One `dagster api grpc` serving Vigil's definitions to the webserver and the daemon."""
+    return [
+        executable("dagster"),
+        "api",
+        "grpc",
+        "-m",
+        "pipelines.definitions",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(settings.dagster_code_port),
+        "--location-name",
+        LOCATION,
+        "--log-format",
+        "json",
+    ]
 
 
 def webserver_argv(
@@ -63,14 +93,15 @@ def webserver_argv(
         host or settings.dagster_host,
         "-p",
         str(port or settings.dagster_port),
-        *code_location_args(),
+        *code_location_args(settings),
         "--log-format",
         "json",
     ]
 
 
-def daemon_argv() -> list[str]:
-    return [executable("dagster-daemon"), "run", *code_location_args(), "--log-format", "json"]
+def daemon_argv(settings: Settings | None = None) -> list[str]:
+    args = code_location_args(settings)
+    return [executable("dagster-daemon"), "run", *args, "--log-format", "json"]
 
 
 def stop_group(proc: subprocess.Popen[Any], grace: float) -> int:
