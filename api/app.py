@@ -12,6 +12,7 @@ from prometheus_client.registry import Collector
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from api.errors import install_error_handlers
+from api.limits import BodySizeLimitMiddleware
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import LoginRateLimiter
 from api.routers import auth, cameras, clips, events, health, media, stats, zones
@@ -23,6 +24,7 @@ from vigil.storage.factory import object_store_from_settings
 from vigil.telemetry import init_sentry
 
 API_PREFIX = "/api/v1"
+API_OBJECT_STORE_ATTEMPTS = 2  # then a 503 with Retry-After, not a request held for seconds
 
 
 class _ProcessWideMetrics(Collector):
@@ -59,7 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.sessionmaker = session_factory(settings.resolved_database_url)
     # Built on first use: the embedded object store may start after the API.
-    app.state.object_store = lru_cache(maxsize=1)(lambda: object_store_from_settings(settings))
+    app.state.object_store = lru_cache(maxsize=1)(
+        lambda: object_store_from_settings(settings, max_attempts=API_OBJECT_STORE_ATTEMPTS)
+    )
     app.state.login_limiter = LoginRateLimiter(
         settings.login_rate_limit, settings.login_ip_rate_limit, settings.rate_limit_storage_url
     )
@@ -73,5 +77,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         excluded_handlers=["/metrics", "/healthz", "/readyz"], registry=_app_registry()
     ).instrument(app).expose(app, include_in_schema=False)
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.api_max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app

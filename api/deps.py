@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.params import CameraIdPath
 from vigil.auth.tokens import InvalidTokenError, decode_access_token
 from vigil.db.models import Camera, User
 from vigil.settings import Settings
@@ -63,7 +64,7 @@ def current_user(
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
-CameraId = Annotated[int, Path(ge=1, le=2**31 - 1, description="camera id")]
+CameraId = CameraIdPath
 
 
 def owned_camera(camera_id: CameraId, user: CurrentUser, db: DbDep) -> Camera:

@@ -19,7 +19,7 @@ from vigil.db.base import Base
 from vigil.db.session import engine_for
 from vigil.settings import Settings
 
-pytest_plugins = ["tests.fixtures.services"]
+pytest_plugins = ["tests.fixtures.services", "tests.fixtures.live_api"]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "VIGIL_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_url: str | None = None  # how other services (dashboard) reach the API
+    # Request limits, enforced before parsing: every JSON body is small; a larger one is a 413.
+    api_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=64 * 1024 * 1024)
+    api_max_header_bytes: int = Field(default=16 * 1024, ge=4096, le=1024 * 1024)
 
     # --- media / ingest ------------------------------------------------------------------------
     ffmpeg_path: str | None = None  # default: the binary shipped in the imageio-ffmpeg wheel

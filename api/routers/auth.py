@@ -7,13 +7,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import ValidationError
 
 from api.deps import CurrentUser, DbDep, SettingsDep
+from api.jsonbody import StrictJSONRoute
 from api.schemas.auth import LoginRequest, SignupRequest, TokenResponse, UserResponse
 from vigil.auth.passwords import WeakPasswordError
 from vigil.auth.tokens import create_access_token
 from vigil.auth.users import EmailTakenError, authenticate, create_user
 from vigil.logs import get_logger
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=StrictJSONRoute)
 log = get_logger(__name__)
 
 _WRONG_CREDENTIALS = "incorrect email or password"

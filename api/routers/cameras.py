@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import CurrentUser, DbDep, OwnedCamera
+from api.jsonbody import StrictJSONRoute
 from api.schemas.cameras import (
     CameraCreate,
     CameraHealthEventResponse,
@@ -17,7 +18,7 @@ from api.schemas.common import Page
 from vigil.db.models import Camera, CameraHealthEvent
 from vigil.logs import get_logger
 
-router = APIRouter(prefix="/cameras", tags=["cameras"])
+router = APIRouter(prefix="/cameras", tags=["cameras"], route_class=StrictJSONRoute)
 log = get_logger(__name__)
 
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -25,20 +26,17 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such camera for this user"}}
 
 
-def _name_taken(db: DbDep, owner_id: int, name: str, exclude_id: int | None = None) -> bool:
-    query = select(Camera.id).where(Camera.owner_id == owner_id, Camera.name == name)
-    if exclude_id is not None:
-        query = query.where(Camera.id != exclude_id)
-    return db.scalar(query) is not None
+_NAME_TAKEN = "a camera with this name exists"
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses={409: {}})
 def create_camera(body: CameraCreate, user: CurrentUser, db: DbDep) -> CameraResponse:
-    if _name_taken(db, user.id, body.name):
-        raise HTTPException(status.HTTP_409_CONFLICT, detail="a camera with this name exists")
     camera = Camera(owner_id=user.id, **body.model_dump())
     db.add(camera)
-    db.flush()
+    try:
+        db.flush()  # names are unique per owner in the database, so parallel creates cannot race
+    except IntegrityError:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=_NAME_TAKEN) from None
     log.info("camera_created", camera_id=camera.id)
     return CameraResponse.of(camera)
 
@@ -61,18 +59,14 @@ def get_camera(camera: OwnedCamera) -> CameraResponse:
 
 
 @router.patch("/{camera_id}", responses={**NOT_FOUND, 409: {}})
-def update_camera(
-    body: CameraUpdate, camera: OwnedCamera, user: CurrentUser, db: DbDep
-) -> CameraResponse:
+def update_camera(body: CameraUpdate, camera: OwnedCamera, db: DbDep) -> CameraResponse:
     changes = body.model_dump(exclude_unset=True)
-    if "name" in changes and _name_taken(db, user.id, changes["name"], exclude_id=camera.id):
-        raise HTTPException(status.HTTP_409_CONFLICT, detail="a camera with this name exists")
     for field, value in changes.items():
         setattr(camera, field, value)
     try:
         db.flush()
     except IntegrityError:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail="conflicting update") from None
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=_NAME_TAKEN) from None
     log.info("camera_updated", camera_id=camera.id, fields=sorted(changes))
     return CameraResponse.of(camera)
 

@@ -9,12 +9,13 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from api.deps import CurrentUser, DbDep
+from api.jsonbody import StrictJSONRoute
 from api.ranges import object_response
 from api.routers.events import EventId, owned_event
 from vigil.db.models import Camera, Clip
 from vigil.storage.objectstore import ObjectStore
 
-router = APIRouter(tags=["clips"])
+router = APIRouter(tags=["clips"], route_class=StrictJSONRoute)
 ClipId = Annotated[str, Path(min_length=36, max_length=36, pattern=r"^[0-9a-f\-]{36}$")]
 RangeHeader = Annotated[str | None, Header(alias="Range", max_length=200)]
 MEDIA: dict[int | str, dict[str, Any]] = {

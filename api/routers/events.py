@@ -3,7 +3,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
@@ -11,12 +12,16 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, DbDep
+from api.jsonbody import StrictJSONRoute
+from api.params import CameraIdQuery, Instant
 from api.schemas.events import EventPage, EventResponse, EventType
 from vigil.db.models import Camera, Clip, Event, User
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = APIRouter(prefix="/events", tags=["events"], route_class=StrictJSONRoute)
 
-EventId = Annotated[str, Path(min_length=36, max_length=36, pattern=r"^[0-9a-f\-]{36}$")]
+EVENT_ID_PATTERN = r"^[0-9a-f\-]{36}$"
+EventId = Annotated[str, Path(min_length=36, max_length=36, pattern=EVENT_ID_PATTERN)]
+_EVENT_ID = re.compile(EVENT_ID_PATTERN)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such event"}}
 
 
@@ -30,10 +35,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         start, event_id = json.loads(raw)
         when = datetime.fromisoformat(start)
-        if when.tzinfo is None or not isinstance(event_id, str):
+        if when.tzinfo is None or not isinstance(event_id, str) or not _EVENT_ID.match(event_id):
             raise ValueError
+        when.astimezone(UTC)  # raises OverflowError past the calendar's ends in UTC
         return when, event_id
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error):
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail=[{"loc": ["query", "cursor"], "msg": "invalid cursor", "type": "value_error"}],
@@ -57,22 +63,16 @@ def owned_event(db: Session, user: User, event_id: str) -> tuple[Event, Clip | N
 def list_events(
     user: CurrentUser,
     db: DbDep,
-    camera_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    camera_id: CameraIdQuery = None,
     type: Annotated[EventType | None, Query()] = None,
-    since: Annotated[datetime | None, Query(description="start at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="start before (ISO 8601)")] = None,
+    since: Annotated[Instant | None, Query(description="start at or after (ISO 8601)")] = None,
+    until: Annotated[Instant | None, Query(description="start before (ISO 8601)")] = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     has_clip: Annotated[bool | None, Query()] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EventPage:
     """Events of the caller's cameras, newest first, with cursor pagination."""
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail=[{"loc": ["query", name], "msg": "needs a time zone", "type": "value"}],
-            )
     query = (
         select(Event, Clip)
         .join(Camera, Camera.id == Event.camera_id)

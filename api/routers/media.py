@@ -13,9 +13,10 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 
 from api.deps import OwnedCamera, SettingsDep
+from api.jsonbody import StrictJSONRoute
 from vigil.media.paths import PLAYLIST_NAME, InvalidMediaPathError, MediaPaths
 
-router = APIRouter(prefix="/cameras/{camera_id}", tags=["media"])
+router = APIRouter(prefix="/cameras/{camera_id}", tags=["media"], route_class=StrictJSONRoute)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such camera or media"}}
 SegmentName = Annotated[str, PathParam(max_length=64)]
 NO_STORE = {"Cache-Control": "no-store"}

@@ -10,11 +10,13 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import select
 
 from api.deps import CurrentUser, DbDep, SettingsDep
+from api.jsonbody import StrictJSONRoute
+from api.params import CameraIdQuery, Instant
 from api.schemas.stats import HourlyStats, HourlyStatsPage
 from vigil.db.models import Camera
 from vigil.stats import register_hourly_stats_view
 
-router = APIRouter(prefix="/stats", tags=["stats"])
+router = APIRouter(prefix="/stats", tags=["stats"], route_class=StrictJSONRoute)
 MAX_RANGE = timedelta(days=93)
 
 
@@ -30,15 +32,12 @@ def hourly(
     user: CurrentUser,
     db: DbDep,
     settings: SettingsDep,
-    camera_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    since: Annotated[datetime | None, Query(description="default: 24 h ago")] = None,
-    until: Annotated[datetime | None, Query(description="default: now")] = None,
+    camera_id: CameraIdQuery = None,
+    since: Annotated[Instant | None, Query(description="default: 24 h ago")] = None,
+    until: Annotated[Instant | None, Query(description="default: now")] = None,
 ) -> HourlyStatsPage:
     """Per camera and hour: analysed frames, detections, tracks, faces and events, oldest first.
     Only the caller's cameras; hours not yet materialised are absent."""
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise _unprocessable(name, "needs a time zone")
     until = until or datetime.now(UTC)
     if since is None:
         if until - datetime.min.replace(tzinfo=UTC) < timedelta(hours=24):

@@ -1,19 +1,22 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Path, Response, status
-from sqlalchemy import select
+from fastapi import APIRouter, HTTPException, Response, status
+from sqlalchemy import func, select
 
 from api.deps import DbDep, OwnedCamera
+from api.jsonbody import StrictJSONRoute
+from api.params import ZoneIdPath
 from api.schemas.zones import ZoneCreate, ZoneResponse, ZoneUpdate
-from vigil.db.models import Zone
+from vigil.db.locks import lock_row
+from vigil.db.models import Camera, Zone
 from vigil.logs import get_logger
 
-router = APIRouter(prefix="/cameras/{camera_id}/zones", tags=["zones"])
+router = APIRouter(prefix="/cameras/{camera_id}/zones", tags=["zones"], route_class=StrictJSONRoute)
 log = get_logger(__name__)
 
-ZoneId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ZoneId = ZoneIdPath
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such camera or zone"}}
 MAX_ZONES_PER_CAMERA = 32
 
@@ -33,7 +36,10 @@ def list_zones(camera: OwnedCamera, db: DbDep) -> list[ZoneResponse]:
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses={**NOT_FOUND, 409: {}})
 def create_zone(body: ZoneCreate, camera: OwnedCamera, db: DbDep) -> ZoneResponse:
-    if len(camera.zones) >= MAX_ZONES_PER_CAMERA:
+    # Count under the camera's lock: parallel creates must not all see room for one more.
+    lock_row(db, Camera, camera.id)
+    count = db.scalar(select(func.count()).select_from(Zone).where(Zone.camera_id == camera.id))
+    if (count or 0) >= MAX_ZONES_PER_CAMERA:
         raise HTTPException(
             status.HTTP_409_CONFLICT, detail=f"a camera has at most {MAX_ZONES_PER_CAMERA} zones"
         )
@@ -52,7 +58,7 @@ def get_zone(zone_id: ZoneId, camera: OwnedCamera, db: DbDep) -> ZoneResponse:
 @router.patch("/{zone_id}", responses=NOT_FOUND)
 def update_zone(zone_id: ZoneId, body: ZoneUpdate, camera: OwnedCamera, db: DbDep) -> ZoneResponse:
     zone = _owned_zone(db, camera, zone_id)
-    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    changes = body.model_dump(exclude_unset=True)
     for field, value in changes.items():
         setattr(zone, field, value)
     db.flush()

@@ -8,9 +8,10 @@ T = TypeVar("T")
 
 
 class StrictModel(BaseModel):
-    """Request bodies refuse unknown fields, so a typo is a clear 422, not silently ignored."""
+    """Request bodies refuse unknown fields, so a typo is a clear 422, not silently ignored,
+    and non-finite numbers anywhere (NaN and infinities are not JSON)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Page(BaseModel, Generic[T]):

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from api.schemas.common import StrictModel
 from vigil.rules.zones import MAX_DWELL_SECONDS, validate_polygon
@@ -32,10 +32,19 @@ class ZoneCreate(StrictModel):
 
 
 class ZoneUpdate(StrictModel):
+    """Only the fields given are changed; none of them may be null (as for cameras)."""
+
     name: ZoneName | None = None
     polygon: Polygon | None = None
     intrusion_enabled: bool | None = None
     min_dwell_seconds: Dwell | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be omitted but not null")
+        return value
 
 
 class ZoneResponse(BaseModel):

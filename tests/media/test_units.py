@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from vigil.cameras.urls import mask_credentials_in_text, mask_url
 from vigil.media.diagnostics import ProgressParser, classify_failure, mask_secrets
 from vigil.media.ffmpeg import IngestOptions, build_ingest_command, probe_video
 from vigil.media.paths import MediaPaths
@@ -72,6 +73,35 @@ def test_passwords_are_masked_in_urls_and_on_their_own() -> None:
     assert "hunter22" not in masked
     assert "h%75nter22" not in masked
     assert "rtsp://admin:***@cam.local:554/stream" in masked
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "rtsp://cam.local/s?user=admin&password=hunter22",
+            "rtsp://cam.local/s?user=admin&password=***",
+        ),
+        (
+            "rtsp://a:hunter22@cam.local/s?usr=admin&PWD=hunter%32%32&channel=1",
+            "rtsp://a:***@cam.local/s?usr=admin&PWD=***&channel=1",
+        ),
+        ("rtsp://cam.local/s?pw=hunter22;token=hunter22", "rtsp://cam.local/s?pw=***;token=***"),
+        (
+            "rtsp://cam.local/s?api_key=hunter22&keyframe=1",
+            "rtsp://cam.local/s?api_key=***&keyframe=1",
+        ),
+        ("rtsp://cam.local/s?password=&channel=1", "rtsp://cam.local/s?password=&channel=1"),
+    ],
+)
+def test_query_string_credentials_are_masked_like_userinfo(url: str, shown: str) -> None:
+    assert mask_url(url) == shown
+    assert mask_credentials_in_text(f"Error opening {url} (401 Unauthorized)") == (
+        f"Error opening {shown} (401 Unauthorized)"
+    )
+    # FFmpeg may also print the secret on its own, decoded.
+    if "password=&" not in url:
+        assert "hunter22" not in mask_secrets(f"{url} failed; password hunter22", url)
 
 
 def test_backoff_grows_is_jittered_and_capped() -> None:

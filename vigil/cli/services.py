@@ -29,6 +29,10 @@ def api(
         port=port or settings.api_port,
         log_config=None,  # keep our JSON logging
         proxy_headers=True,
+        # h11 bounds the request line and headers it buffers (httptools has no such limit);
+        # a larger header block is refused with a 400 before the app sees it.
+        http="h11",
+        h11_max_incomplete_event_size=settings.api_max_header_bytes,
     )
 
 

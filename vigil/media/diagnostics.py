@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import unquote, urlsplit
 
-from vigil.cameras.urls import MASK, mask_credentials_in_text
+from vigil.cameras.urls import MASK, mask_credentials_in_text, url_secrets
 
 Status = Literal["online", "offline", "error"]
 
@@ -112,14 +111,10 @@ def classify_failure(stderr_lines: list[str], returncode: int | None, url: str) 
 
 
 def mask_secrets(text: str, url: str) -> str:
-    """Mask `user:pass@` in any URL in `text`, and the URL's password wherever else it appears
-    (FFmpeg may print it decoded or on its own)."""
+    """Mask `user:pass@` and secret query values in any URL in `text`, and the URL's secrets
+    wherever else they appear (FFmpeg may print them decoded or on their own)."""
     masked = mask_credentials_in_text(text)
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        password = None
-    for secret in {password, unquote(password)} if password else ():
-        if secret and len(secret) >= 3:  # shorter would mask innocent characters everywhere
+    for secret in url_secrets(url):
+        if len(secret) >= 3:  # shorter would mask innocent characters everywhere
             masked = masked.replace(secret, MASK)
     return masked

@@ -9,6 +9,7 @@ from vigil.storage.objectstore import (
     ObjectNotFoundError,
     ObjectStore,
     ObjectStoreError,
+    ObjectStoreUnavailableError,
     validate_key,
 )
 from vigil.storage.s3 import S3Config, S3ObjectStore, ensure_bucket, make_s3_client
@@ -21,6 +22,7 @@ __all__ = [
     "ObjectNotFoundError",
     "ObjectStore",
     "ObjectStoreError",
+    "ObjectStoreUnavailableError",
     "S3Config",
     "S3ObjectStore",
     "ensure_bucket",

@@ -30,6 +30,10 @@ class InvalidKeyError(ObjectStoreError, ValueError):
     """The key is empty, too long, absolute, or has `.`/`..`/hidden/empty path segments."""
 
 
+class ObjectStoreUnavailableError(ObjectStoreError):
+    """The store cannot be reached or answers with a server error; worth retrying later."""
+
+
 class InvalidRangeError(ObjectStoreError, ValueError):
     """The requested byte range starts at or past the end of the object (HTTP 416)."""
 

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from vigil.logs import get_logger
 from vigil.storage.objectstore import (
@@ -18,6 +19,7 @@ from vigil.storage.objectstore import (
     ObjectInfo,
     ObjectNotFoundError,
     ObjectStoreError,
+    ObjectStoreUnavailableError,
     check_range,
     validate_key,
     validate_prefix,
@@ -30,6 +32,8 @@ log = get_logger(__name__)
 
 _NOT_FOUND = {"NoSuchKey", "NotFound", "404"}
 _DELETE_BATCH = 1000  # S3's DeleteObjects limit
+# Connection refused, reset or timed out (after botocore's own retries).
+_UNREACHABLE = (BotoConnectionError, HTTPClientError)
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,7 @@ class S3ObjectStore:
     def get_bytes(self, key: str) -> bytes:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as exc:
+        except (ClientError, *_UNREACHABLE) as exc:
             raise self._translate(exc, key) from exc
         return response["Body"].read()
 
@@ -155,14 +159,14 @@ class S3ObjectStore:
             response = self.client.get_object(
                 Bucket=self.bucket, Key=self._key(key), Range=f"bytes={start}-{end}"
             )
-        except ClientError as exc:
+        except (ClientError, *_UNREACHABLE) as exc:
             raise self._translate(exc, key) from exc
         return response["Body"].read()
 
     def size(self, key: str) -> int:
         try:
             return self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ContentLength"]
-        except ClientError as exc:
+        except (ClientError, *_UNREACHABLE) as exc:
             raise self._translate(exc, key) from exc
 
     def exists(self, key: str) -> bool:
@@ -207,7 +211,12 @@ class S3ObjectStore:
         )
 
     @staticmethod
-    def _translate(exc: ClientError, key: str) -> Exception:
+    def _translate(exc: Exception, key: str) -> Exception:
+        if not isinstance(exc, ClientError):
+            return ObjectStoreUnavailableError(f"object store unreachable: {type(exc).__name__}")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if status >= 500:
+            return ObjectStoreUnavailableError(f"object store answered {status}")
         code = _error_code(exc)
         if code in _NOT_FOUND:
             return ObjectNotFoundError(key)

@@ -4,7 +4,17 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.db.base import Base, UTCDateTime, utcnow
@@ -19,7 +29,11 @@ class CameraStatus(enum.StrEnum):
 
 class Camera(Base):
     __tablename__ = "cameras"
-    __table_args__ = (Index("ix_cameras_owner_id_id", "owner_id", "id"),)
+    __table_args__ = (
+        Index("ix_cameras_owner_id_id", "owner_id", "id"),
+        # In the database, not only checked before insert: parallel creates would race.
+        UniqueConstraint("owner_id", "name", name="uq_cameras_owner_id_name"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
