@@ -62,6 +62,9 @@ class PipelineEnv:
     ffmpeg: str
     backends: VisionBackends
     gating: bool = True
+    regions: bool = True  # search squares around motion and tracks when few enough
+    region_size: int = 320  # their side: the region detector's input, so pixels stay native
+    max_regions: int = 2
     tracker_confidence: float = 0.4  # VIGIL_DETECTOR_CONFIDENCE: the score that starts a track
     rules: RulesConfig = field(default_factory=RulesConfig)
     backoff_initial_seconds: float = 1.0
@@ -75,6 +78,9 @@ class PipelineEnv:
             motion=MotionConfig(masks=spec.motion_masks),
             tracker=TrackerConfig(frame_rate=spec.fps, confidence=self.tracker_confidence),
             gating=self.gating,
+            region_detection=self.regions,
+            region_min_side=self.region_size,
+            region_max_count=self.max_regions,
             face_mode=spec.face_mode,
         )
 

@@ -200,10 +200,19 @@ def _quantize(
             f"building the INT8 detector needs the onnx and sympy packages ({exc})"
         ) from exc
 
+    from vigil.vision.resize_model import is_dynamic_batch, set_batch
+
     source = reference.model_path
     pre = out.with_name("preprocessed.onnx")
     bar.set_postfix_str("optimising the graph")
-    quant_pre_process(str(source), str(pre))  # shape inference + fusions, as onnxruntime advises
+    # Symbolic shape inference needs a fixed batch: a batch-dynamic graph is quantized at
+    # batch 1 and made dynamic again afterwards.
+    dynamic = is_dynamic_batch(onnx.load(str(source), load_external_data=False))
+    fixed = source
+    if dynamic:
+        fixed = out.with_name("batch1.onnx")
+        onnx.save(set_batch(onnx.load(str(source)), dynamic=False), str(fixed))
+    quant_pre_process(str(fixed), str(pre))  # shape inference + fusions, as onnxruntime advises
     graph = onnx.load(str(pre)).graph
     exclude = head_nodes_to_exclude(graph)
     bar.update()
@@ -222,6 +231,8 @@ def _quantize(
     )
     # The Ultralytics metadata (class names, imgsz) is what the detector reads its classes from.
     quantized = onnx.load(str(out))
+    if dynamic:
+        quantized = set_batch(quantized, dynamic=True)
     del quantized.metadata_props[:]
     quantized.metadata_props.extend(onnx.load(str(source), load_external_data=False).metadata_props)
     onnx.save(quantized, str(out))
@@ -343,12 +354,23 @@ def detector_model(
     calibration: Path | None,
     cache_dirs: Sequence[Path],
     *,
+    size: int | None = None,
     progress: bool | None = None,
 ) -> Path:
-    """The ONNX file the detector should load for `precision`. INT8 falls back to the fp32
-    model with a warning when it cannot be built: a slower detector beats no detector. A
-    missing or broken source model is an error (fp32 would not load either)."""
+    """The ONNX file the detector should load for `precision` and input `size` (None: the
+    export's own). Another size is the export rewritten for it (vigil.vision.resize_model),
+    cached beside the INT8 builds. INT8 falls back to the fp32 model, and a size the export
+    cannot be rewritten for to the export's own, with a warning: a slower detector beats no
+    detector. A missing or broken source model is an error (fp32 would not load either)."""
+    from vigil.vision.resize_model import ResizeError, input_size_of, resized_model
+
     source = resolve_detector_model(model_path)
+    if size is not None and cache_dirs:
+        try:
+            if size != input_size_of(source):
+                source = resized_model(source, size, cache_dirs)
+        except (ResizeError, OSError) as exc:
+            log.warning("detector_resize_unavailable", size=size, error=str(exc))
     if precision == "fp32":
         return source
     try:
