@@ -42,7 +42,6 @@ from vigil.vision.agreement import agreement
 from vigil.vision.detector import Detector, TieredDetector
 from vigil.vision.frames import Frame
 from vigil.vision.quantize import detector_model, shared_cache_dir
-from vigil.vision.regions import plan_regions
 from vigil.vision.types import FrameAnalysis
 
 ROOT = Path(__file__).resolve().parents[1]

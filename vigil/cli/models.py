@@ -46,6 +46,7 @@ def prepare(
     from vigil.vision.quantize import int8_model
     from vigil.vision.resize_model import input_size_of, resized_model
 
+    variants: list[tuple[str, int | None]]
     if every_variant:
         variants = [(p, s) for p in ("fp32", "int8") for s in (320, 640)]
     else:

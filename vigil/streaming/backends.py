@@ -73,10 +73,12 @@ class VisionBackends:
         # The detector's own threshold stays low (ByteTrack keeps tracks alive on weak boxes);
         # VIGIL_DETECTOR_CONFIDENCE is the tracker's threshold to start a track.
         config = DetectorConfig(threads=cfg.detector_threads)
-        detector = create_detector(cfg.detector_backend, self.detector_model(cfg.frame_size), config)
-        if cfg.detector_backend == "onnx" and cfg.region_size not in (None, cfg.frame_size):
-            regions = create_detector("onnx", self.detector_model(cfg.region_size), config)
-            detector = TieredDetector(detector, regions, cfg.region_size)
+        whole = self.detector_model(cfg.frame_size)
+        detector = create_detector(cfg.detector_backend, whole, config)
+        side = cfg.region_size
+        if cfg.detector_backend == "onnx" and side is not None and side != cfg.frame_size:
+            regions = create_detector("onnx", self.detector_model(side), config)
+            detector = TieredDetector(detector, regions, side)
         faces = None
         if cfg.face_backend is not None:
             faces = create_face_backend(

@@ -1,7 +1,8 @@
 """CameraAnalyzer: one camera's stateful vision pipeline, in plain Python.
 
-motion -> gate -> person detector (whole frame or squares around motion and tracks) -> tracker -> faces on
-person crops (and the whole frame in face mode) -> best face per track per window -> embedding.
+motion -> gate -> person detector (whole frame, or squares around motion and tracks) -> tracker
+-> faces on person crops (and the whole frame in face mode) -> best face per track per window
+-> embedding.
 No Bytewax, Kafka or database knowledge: the dataflow calls `process` and ships the result.
 """
 

@@ -102,7 +102,7 @@ class Found:
 CUT_OVERLAP = 0.6  # share of a box inside a bigger box of another region: the same person, cut
 
 
-def merge_cut_boxes(boxes: Sequence[BBox], scores: Sequence[float], group: Sequence[int]) -> list[bool]:
+def merge_cut_boxes(boxes: Sequence[BBox], group: Sequence[int]) -> list[bool]:
     """Which boxes to keep when regions overlap: a person at one region's edge is found cut
     in half there and whole in the next region; NMS misses the pair (low IoU), so a box mostly
     inside a bigger box from another region is dropped."""
@@ -175,7 +175,7 @@ class _Classes:
                     kept.append((bbox, float(score), self.class_map[name], name))
                     group.append(i)
         if len(found) > 1:
-            keep = merge_cut_boxes([k[0] for k in kept], [k[1] for k in kept], group)
+            keep = merge_cut_boxes([k[0] for k in kept], group)
             kept = [k for k, ok in zip(kept, keep, strict=True) if ok]
         if not kept:
             return []
@@ -187,8 +187,8 @@ class _Classes:
             cfg.iou_threshold,
         )
         out: list[Detection] = []
-        for i in np.asarray(picked, dtype=np.int64).reshape(-1):
-            box, score, label, name = kept[i]
+        for pick in np.asarray(picked, dtype=np.int64).reshape(-1):
+            box, score, label, name = kept[pick]
             if box.area >= cfg.min_box_area:
                 out.append(Detection(box, score, label, name))
         out.sort(key=lambda d: -d.score)
@@ -257,7 +257,8 @@ class OnnxYoloDetector:
     def detect_regions(self, frame_bgr: Frame, regions: Sequence[BBox]) -> list[Detection]:
         """Every region in one inference when the model takes a batch; none: the whole frame."""
         frame = validate_frame(frame_bgr)
-        prepared = [_prepare(frame, r, self.config.input_width) for r in regions or [None]]
+        targets: Sequence[BBox | None] = regions or [None]
+        prepared = [_prepare(frame, r, self.config.input_width) for r in targets]
         prepared = [p for p in prepared if p[0].shape[0] >= 2 and p[0].shape[1] >= 2]
         if not prepared:
             return []
@@ -333,7 +334,8 @@ class UltralyticsDetector:
     def detect_regions(self, frame_bgr: Frame, regions: Sequence[BBox]) -> list[Detection]:
         frame = validate_frame(frame_bgr)
         found = []
-        for region in regions or [None]:
+        targets: Sequence[BBox | None] = regions or [None]
+        for region in targets:
             image, scale, ox, oy = _prepare(frame, region, self.config.input_width)
             result = self._model.predict(
                 image,

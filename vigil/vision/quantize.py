@@ -46,7 +46,7 @@ Precision = Literal["int8", "fp32"]
 CALIBRATION_SETTING = "VIGIL_DETECTOR_CALIBRATION_PATH"
 # Part of the calibration digest: change it whenever the recipe below changes, so that caches
 # built by the old recipe are not reused.
-RECIPE = "qdq-u8s8-per-channel-float-head-native-crops-v2"
+RECIPE = "qdq-u8s8-per-channel-float-head-native-crops-v3"
 CALIBRATION_FRAMES = 40  # measured: enough for min/max ranges; more only costs build time
 MIN_CALIBRATION_FRAMES = 8
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})

@@ -61,31 +61,21 @@ def make_anchors(
     return np.concatenate(points, axis=1), np.concatenate(stride_rows, axis=1)
 
 
-def _tensors(model: onnx.ModelProto) -> Iterator[onnx.TensorProto]:
-    """Every constant tensor: initializers and Constant nodes' values (subgraphs have none
-    in these exports)."""
-    yield from model.graph.initializer
+def _tensors(model: onnx.ModelProto) -> Iterator[tuple[str, onnx.TensorProto]]:
+    """Every constant tensor with the name the graph uses for it: initializers, and Constant
+    nodes' values (named by their output). Subgraphs hold none in these exports."""
+    for tensor in model.graph.initializer:
+        yield tensor.name, tensor
     for node in model.graph.node:
         if node.op_type == "Constant":
             for attr in node.attribute:
                 if attr.name == "value":
-                    yield attr.t
+                    yield node.output[0], attr.t
 
 
 def _reshape_shapes(model: onnx.ModelProto) -> set[str]:
     """Names of the tensors used as a Reshape's target shape."""
     return {node.input[1] for node in model.graph.node if node.op_type == "Reshape"}
-
-
-def _constant_names(model: onnx.ModelProto) -> dict[int, str]:
-    """id(tensor) -> the name the graph refers to it by (Constant nodes: their output)."""
-    names = {id(t): t.name for t in model.graph.initializer}
-    for node in model.graph.node:
-        if node.op_type == "Constant":
-            for attr in node.attribute:
-                if attr.name == "value":
-                    names[id(attr.t)] = node.output[0]
-    return names
 
 
 def _square_input(model: onnx.ModelProto) -> int:
@@ -110,11 +100,9 @@ def resize_detect_graph(
     old_points, old_strides = make_anchors(old_size)
     new_points, new_strides = make_anchors(size)
     shapes = _reshape_shapes(model)
-    names = _constant_names(model)
     replaced = {"anchor_points": 0, "strides": 0, "reshapes": 0}
-    for tensor in list(_tensors(model)):
+    for name, tensor in _tensors(model):
         value = numpy_helper.to_array(tensor)
-        name = names.get(id(tensor), tensor.name)
         new: npt.NDArray[Any] | None = None
         if value.ndim >= 2 and value.shape[-1] == old_n and value.shape[-2] in (1, 2):
             points = value.shape[-2] == 2
@@ -160,10 +148,10 @@ def set_batch(model: onnx.ModelProto, dynamic: bool) -> onnx.ModelProto:
     from onnx import numpy_helper
 
     model = onnx.ModelProto.FromString(model.SerializeToString())
-    names = _constant_names(model)
+    shapes = _reshape_shapes(model)
     old, new = (1, 0) if dynamic else (0, 1)
-    for tensor in list(_tensors(model)):
-        if names.get(id(tensor), tensor.name) in _reshape_shapes(model):
+    for name, tensor in _tensors(model):
+        if name in shapes:
             value = numpy_helper.to_array(tensor)
             if value.ndim == 1 and len(value) and value[0] == old:
                 value = value.copy()
