@@ -62,16 +62,15 @@ def analyse(detector: Detector, config: AnalyzerConfig, frames: list[Frame]) -> 
 
 
 @pytest.fixture(scope="module")
-def default_path(tmp_path_factory: pytest.TempPathFactory) -> tuple[Detector, AnalyzerConfig]:
+def default_path(model_cache: Path) -> tuple[Detector, AnalyzerConfig]:
     """The detector and analyzer configuration the dataflow builds from default settings."""
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    cache = tmp_path_factory.mktemp("models")
     backends = VisionBackends(
         BackendConfig(
             detector_threads=2,
             detector_precision=settings.detector_precision,
             calibration=VTEST,
-            model_cache_dirs=(cache,),
+            model_cache_dirs=(model_cache,),
             region_size=settings.detector_region_size or None,
             frame_size=settings.detector_frame_size or None,
             face_backend=None,

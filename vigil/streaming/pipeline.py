@@ -262,7 +262,16 @@ class CameraPipeline:
         self.rules_state, changes = self.rules.step(self.rules_state, rule_frame(frame, detections))
         self._events(changes, out)
         self.next_index, self._last_ts = item.index + 1, analysis.ts
-        self.meter.analysed(analysis.analysed, analysis.inference_ms)
+        self.meter.analysed(
+            analysis.analysed,
+            analysis.inference_ms,
+            {
+                "motion": analysis.motion_ms,
+                "detection": analysis.inference_ms,
+                "tracking": analysis.tracking_ms,
+                "faces": analysis.face_ms,
+            },
+        )
         if self.env.health is not None:
             self.env.health.analysed(cid, analysis.ts)
 

@@ -88,6 +88,7 @@ class CameraAnalyzer:
         h, w = frame.shape[:2]
         index, self._next_index = self._next_index, self._next_index + 1
         motion = self._motion.detect(frame)
+        motion_ms = (time.perf_counter() - started) * 1000
 
         region: BBox | None = None
         inference_ms = 0.0
@@ -103,12 +104,15 @@ class CameraAnalyzer:
             else:
                 detections = self.detector.detect(frame)
             inference_ms = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        if run:
             tracked, ended = self._tracker.update(detections, ts, index)
             self._last_detect_ts = ts
         elif self._tracker.tracks:
             tracked, ended = self._tracker.carry_stationary(ts)
         else:
             tracked, ended = [], []
+        tracking_ms = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
         faces: tuple[FaceObservation, ...] = ()
@@ -137,6 +141,8 @@ class CameraAnalyzer:
             inference_ms=inference_ms,
             face_ms=face_ms,
             total_ms=(time.perf_counter() - started) * 1000,
+            motion_ms=motion_ms,
+            tracking_ms=tracking_ms,
         )
 
     def flush_faces(self) -> tuple[FaceObservation, ...]:

@@ -159,3 +159,5 @@ class FrameAnalysis:
     inference_ms: float  # person detector
     face_ms: float
     total_ms: float
+    motion_ms: float = 0.0
+    tracking_ms: float = 0.0
