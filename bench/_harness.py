@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -128,6 +129,52 @@ def stamp(record: dict[str, Any]) -> float:
 def epoch(iso: str) -> float:
     """A record's ISO 8601 time (`ts`, `at`) in epoch seconds."""
     return datetime.fromisoformat(iso).timestamp()
+
+
+def descendants_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) of `pid` and its descendants, summed per command name (the
+    detect-stream decoders run in sessions of their own, so the process group misses them)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw.rpartition(")")[2].split()
+        # After the command: state ppid ... utime (field 14) and stime (15) of stat(5).
+        stats[int(entry.name)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / ticks)
+    wanted, found = {pid}, True
+    while found:
+        found = False
+        for child, (ppid, _, _) in stats.items():
+            if ppid in wanted and child not in wanted:
+                wanted.add(child)
+                found = True
+    totals: dict[str, float] = {}
+    for member in wanted & stats.keys():
+        _, name, cpu = stats[member]
+        totals[name] = totals.get(name, 0.0) + cpu
+    return totals
+
+
+def stage_seconds(port: int) -> dict[str, float]:
+    """The dataflow's analysis seconds per stage, all cameras together (its /metrics)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name == "vigil_dataflow_stage_seconds":
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    stage = sample.labels["stage"]
+                    totals[stage] = totals.get(stage, 0.0) + sample.value
+    return totals
 
 
 def percentiles(values: list[float]) -> dict[str, float]:

@@ -16,8 +16,16 @@ the RTSP simulator serving vtest.avi, Tansu, SQLite and a local object store.
    fps per camera over a window. A camera is sustained when at least 95% of its frames are
    analysed (none dropped for lack of time). The footage always has people moving, so the
    motion gate never skips a frame: a quieter scene costs less (bench_analysis.py).
+4. With `--sustained 4,8`: only N busy live cameras on `vigil dataflow -w 2` with default
+   settings, for each N: analysed fps per camera, frame -> Kafka p95, and CPU seconds per
+   camera-minute split into decode (the FFmpeg decoders' CPU), motion, detection, tracking and
+   faces (the dataflow's per-stage metrics), and the rest of the dataflow process (Kafka, lake,
+   rules, Bytewax). Figures from a loaded machine are pessimistic: read them with the load
+   average saved beside them.
 
     .venv/bin/python bench/bench_dataflow.py [--seconds 6] [--repeat 2] [--live-seconds 20]
+    .venv/bin/python bench/bench_dataflow.py --sustained 4,8 --live-seconds 60 \
+        --out bench/results/dataflow_sustained.json
 """
 
 from __future__ import annotations
@@ -32,11 +40,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _harness import ROOT, Lab, Listener, epoch, log_events, percentiles, stamp, stop_group
+from _harness import (
+    ROOT,
+    Lab,
+    Listener,
+    descendants_cpu,
+    epoch,
+    log_events,
+    percentiles,
+    stage_seconds,
+    stamp,
+    stop_group,
+)
 from _report import machine, now_iso, save_report
 from tqdm import tqdm
 
 from vigil.broker import Topics, ensure_topics
+from vigil.embedded import free_port
 from vigil.lake.query import connect
 from vigil.logs import configure_logging
 from vigil.simulator import DEFAULT_FOOTAGE
@@ -148,6 +168,116 @@ def live_run(
     return result
 
 
+def sustained_run(lab: Lab, cameras: int, seconds: float, workers: int = 2) -> dict[str, Any]:
+    """N busy live cameras on `vigil dataflow -w workers`, default settings otherwise."""
+    ids = lab.cameras(cameras, lab.simulator.url())
+    prefix = f"b{uuid.uuid4().hex[:6]}."
+    topics = Topics(prefix)
+    ensure_topics(lab.broker.bootstrap, topics.all())
+    listener = Listener(lab.broker.bootstrap, topics.detections)
+    listener.start()
+    data = lab.root / f"data-{lab.runs + 1}"
+    port = free_port()
+    proc, log = lab.start(
+        lab.env(data, prefix, VIGIL_DATAFLOW_HEALTH_PORT=str(port)), "-w", str(workers)
+    )
+    lake = data / "lake"
+
+    def cameras_in_lake() -> int:
+        if not lake.exists():
+            return 0
+        row = connect(lake).execute("SELECT count(DISTINCT camera_id) FROM frames").fetchone()
+        return row[0] if row else 0
+
+    deadline = time.monotonic() + 300
+    while cameras_in_lake() < cameras:
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise SystemExit(f"no frames from every camera, see {log}")
+        time.sleep(0.5)
+    time.sleep(5)  # the first seconds of a camera carry the start-up (model files, calibration)
+    cpu0, stages0 = descendants_cpu(proc.pid), stage_seconds(port)
+    window_start = datetime.now(UTC)
+    time.sleep(seconds)
+    window_end = datetime.now(UTC)
+    cpu1, stages1 = descendants_cpu(proc.pid), stage_seconds(port)
+    stop_group(proc)
+    time.sleep(2)
+    listener.stop.set()
+    listener.join(10)
+    rows = connect(lake).execute(
+        "SELECT camera_id, count(*) FROM frames WHERE ts >= ? AND ts < ? GROUP BY 1",
+        [window_start, window_end],
+    )
+    window = (window_end - window_start).total_seconds()
+    per_camera = {cid: n / window for cid, n in rows.fetchall()}
+    fps = [per_camera.get(cid, 0.0) for cid in ids]
+    camera_minutes = cameras * window / 60
+    decode = sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items() if "ffmpeg" in k)
+    process = sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items() if "ffmpeg" not in k)
+    stages = {k: stages1.get(k, 0.0) - stages0.get(k, 0.0) for k in stages1}
+    split = {"decode": decode, **stages, "rest_of_dataflow": process - sum(stages.values())}
+    low, high = window_start.timestamp(), window_end.timestamp()
+    latency = [got - epoch(r.value["ts"]) for got, r in listener.seen]
+    inside = [
+        lag
+        for lag, (_, r) in zip(latency, listener.seen, strict=True)
+        if low <= epoch(r.value["ts"]) < high
+    ]
+    return {
+        "cameras": cameras,
+        "workers": workers,
+        "window_seconds": round(window, 1),
+        "analysed_fps_per_camera": [round(f, 2) for f in fps],
+        "sustained": all(f >= 0.95 * DETECT_FPS for f in fps),
+        "frame_to_topic_s": percentiles(inside) if inside else None,
+        "cpu_seconds_per_camera_minute": {
+            k: round(v / camera_minutes, 2) for k, v in split.items()
+        },
+        "cpu_cores_used": round((decode + process) / window, 2),
+    }
+
+
+def sustained_main(args: argparse.Namespace) -> None:
+    load_at_start = os.getloadavg()
+    counts = [int(n) for n in args.sustained.split(",")]
+    with tempfile.TemporaryDirectory(prefix="bench-dataflow-") as tmp:
+        lab = Lab(Path(tmp))
+        try:
+            runs = [sustained_run(lab, n, args.live_seconds) for n in tqdm(counts, desc="runs")]
+        finally:
+            lab.close()
+    for row in runs:
+        lat = row["frame_to_topic_s"] or {}
+        print(
+            f"{row['cameras']} busy cameras, -w {row['workers']}: analysed fps "
+            f"{row['analysed_fps_per_camera']} "
+            f"{'sustained' if row['sustained'] else 'NOT sustained'}; frame -> Kafka p95 "
+            f"{lat.get('p95')} s; {row['cpu_cores_used']} cores; CPU s per camera-minute "
+            f"{row['cpu_seconds_per_camera_minute']}"
+        )
+    most = max(
+        (
+            r["cameras"]
+            for r in runs
+            if r["sustained"] and (r["frame_to_topic_s"] or {}).get("p95", 9) < 1
+        ),
+        default=0,
+    )
+    print(f"busy cameras sustained at 5 fps with p95 < 1 s: {most} (load {os.getloadavg()})")
+    save_report(
+        args.out,
+        {
+            "bench": "dataflow_sustained",
+            "measured_at": now_iso(),
+            "machine": machine(load_at_start),
+            "settings": {**vars(args), "out": str(args.out), "detect_fps": DETECT_FPS},
+            "runs": runs,
+            "cameras_sustained_at_5_fps": most,
+        },
+    )
+    print(f"\nwritten to {args.out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="replay length per camera")
@@ -155,8 +285,12 @@ def main() -> None:
     parser.add_argument("--max-cameras", type=int, default=3, help="live cameras to try")
     parser.add_argument("--repeat", type=int, default=2, help="runs per scale-out case")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--sustained", default="", help="only N busy cameras, e.g. 4,8")
     args = parser.parse_args()
     configure_logging(level="WARNING", json=False)
+    if args.sustained:
+        sustained_main(args)
+        return
     load_at_start = os.getloadavg()
 
     with tempfile.TemporaryDirectory(prefix="bench-dataflow-") as tmp:

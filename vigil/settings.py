@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     insightface_model_pack: Path | None = None
     motion_gating: bool = True
     detector_threads: int = Field(default=1, ge=0, le=64)  # per worker; 0: cores / workers
+    # Model input sizes (the shipped 640 export is rewritten for other sizes, cached like INT8):
+    # squares of `region_size` around motion and tracks at native resolution (0: whole frames
+    # only), up to `max_regions` of them; else the whole frame at `frame_size` (0: the export's).
+    detector_region_size: int = Field(default=320, ge=0, le=1280, multiple_of=32)
+    detector_frame_size: int = Field(default=640, ge=0, le=1280, multiple_of=32)
+    detector_max_regions: int = Field(default=2, ge=1, le=16)
     dataflow_workers: int = Field(default=1, ge=1, le=64)
     dataflow_health_port: int = Field(default=8020, ge=0, le=65535)
     dataflow_partitions: int = Field(default=32, ge=1, le=4096)

@@ -64,3 +64,9 @@ def detector() -> OnnxYoloDetector:
 @pytest.fixture(scope="session")
 def face_backend() -> OpenCVFaceBackend:
     return OpenCVFaceBackend()
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of resized and INT8 detector files for the whole session (builds are slow)."""
+    return tmp_path_factory.mktemp("model-cache")

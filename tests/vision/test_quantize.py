@@ -127,12 +127,13 @@ def test_vigil_models_prepare(
     monkeypatch.setenv("VIGIL_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("VIGIL_LOG_JSON", "false")
     monkeypatch.setenv("VIGIL_DETECTOR_CALIBRATION_PATH", str(VTEST))
+    monkeypatch.setenv("VIGIL_DETECTOR_REGION_SIZE", "0")  # 320 regions: test_resize_model
     runner = CliRunner()
     get_settings.cache_clear()
     try:
         ready = runner.invoke(app, ["models", "prepare"])
         assert ready.exit_code == 0, ready.output
-        assert f"INT8 detector ready: {int8_path}" in ready.output  # found in the user cache
+        assert f"INT8 detector ready (640 px): {int8_path}" in ready.output  # in the user cache
         monkeypatch.setenv("VIGIL_DETECTOR_CALIBRATION_PATH", str(tmp_path / "none.avi"))
         get_settings.cache_clear()
         missing = runner.invoke(app, ["models", "prepare"])
@@ -142,6 +143,12 @@ def test_vigil_models_prepare(
         get_settings.cache_clear()
         fp32 = runner.invoke(app, ["models", "prepare"])
         assert fp32.exit_code == 0 and "nothing to prepare" in fp32.output
+        # fp32 regions at 320 need the rewritten graph: built into the data dir.
+        monkeypatch.setenv("VIGIL_DETECTOR_REGION_SIZE", "320")
+        get_settings.cache_clear()
+        resized = runner.invoke(app, ["models", "prepare"])
+        assert resized.exit_code == 0, resized.output
+        assert f"fp32 detector ready (320 px): {tmp_path / 'models'}" in resized.output
     finally:
         get_settings.cache_clear()
 

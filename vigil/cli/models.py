@@ -1,7 +1,9 @@
-"""`vigil models prepare`: build the INT8 person detector ahead of time.
+"""`vigil models prepare`: build the person detector's model files ahead of time.
 
-`vigil dataflow` builds it on first start otherwise (~30 s of CPU before the first frame);
-scripts/setup.sh runs this so that the first `vigil up` does not wait.
+The dataflow loads the model at two input sizes (regions and whole frames, rewritten from the
+shipped export) and, by default, INT8 copies of them. `vigil dataflow` builds what is missing
+on first start otherwise (~30 s of CPU per INT8 copy before the first frame); scripts/setup.sh
+runs this so that the first `vigil up` does not wait.
 """
 
 from __future__ import annotations
@@ -26,29 +28,53 @@ def prepare(
         help="a video or a directory of images to calibrate on "
         "[VIGIL_DETECTOR_CALIBRATION_PATH, else the demo video]",
     ),
+    every_variant: bool = typer.Option(
+        False, "--all", help="fp32 and INT8 at 320 and 640, not only what the settings use"
+    ),
 ) -> None:
-    """Build (or find in the cache) the INT8 copy of the person detector the dataflow loads."""
+    """Build (or find in the cache) the detector files the dataflow loads."""
     settings = bootstrap("models")
-    if settings.detector_backend != "onnx" or settings.detector_precision != "int8":
+    if settings.detector_backend != "onnx":
         typer.echo(
-            f"nothing to prepare: the {settings.detector_backend} detector runs "
-            f"{'fp32' if settings.detector_backend == 'onnx' else 'its own weights'} "
-            "(VIGIL_DETECTOR_BACKEND=onnx with VIGIL_DETECTOR_PRECISION=int8 uses an INT8 copy)"
+            f"nothing to prepare: the {settings.detector_backend} detector runs its own weights "
+            "(VIGIL_DETECTOR_BACKEND=onnx uses resized and INT8 copies)"
         )
         return
     from vigil.streaming.runtime import calibration_source, model_cache_dirs
     from vigil.vision import VisionError
     from vigil.vision.models import resolve_detector_model
     from vigil.vision.quantize import int8_model
+    from vigil.vision.resize_model import input_size_of, resized_model
 
+    variants: list[tuple[str, int | None]]
+    if every_variant:
+        variants = [(p, s) for p in ("fp32", "int8") for s in (320, 640)]
+    else:
+        sizes = {settings.detector_frame_size, settings.detector_region_size} - {0}
+        variants = [(settings.detector_precision, s) for s in sorted(sizes)] or [
+            (settings.detector_precision, None)
+        ]
+    cache = model_cache_dirs(settings)
+    prepared = 0
     try:
-        path = int8_model(
-            resolve_detector_model(settings.detector_model_path),
-            calibration.resolve() if calibration else calibration_source(settings),
-            model_cache_dirs(settings),
-            progress=True,
-        )
+        source = resolve_detector_model(settings.detector_model_path)
+        native = input_size_of(source)
+        footage = calibration.resolve() if calibration else calibration_source(settings)
+        for precision, size in variants:
+            model = source if size in (None, native) else resized_model(source, size, cache)
+            label = f"{size or native} px"
+            if precision == "int8":
+                model = int8_model(model, footage, cache, progress=True)
+                typer.echo(f"INT8 detector ready ({label}): {model}")
+                prepared += 1
+            elif model != source:
+                typer.echo(f"fp32 detector ready ({label}): {model}")
+                prepared += 1
     except (VisionError, ValueError) as exc:  # no footage, broken model: say what to fix
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"INT8 detector ready: {path}")
+    if not prepared:
+        typer.echo(
+            "nothing to prepare: the detector runs the model as shipped "
+            "(VIGIL_DETECTOR_PRECISION=int8 or another VIGIL_DETECTOR_REGION_SIZE builds copies)"
+        )

@@ -2,7 +2,8 @@
 
 Per camera: frames in (decoded), analysed, skipped by the motion gate, dropped (a newer frame
 arrived before the old one was analysed), inference time, frames waiting, and fps gauges over
-a sliding window. Per sink: work waiting, errors, and anything given up on (never silent).
+a sliding window, analysis seconds per stage. Per sink: work waiting, errors, and anything
+given up on (never silent).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -50,6 +51,13 @@ SINK_ERRORS = Counter(
 )
 SINK_LOST = Counter(
     "vigil_dataflow_sink_lost", "Items a sink gave up on (reported in the log)", ["sink"]
+)
+
+# Where a camera's analysis time goes (the detect stream's FFmpeg decoder is a process of its
+# own: its CPU shows in the process table, not here).
+STAGES = ("motion", "detection", "tracking", "faces")
+STAGE_SECONDS = Counter(
+    "vigil_dataflow_stage_seconds", "Analysis time per stage", ["camera_id", "stage"]
 )
 
 _PER_CAMERA = (
@@ -109,7 +117,11 @@ class CameraMeter:
         FPS_IN.labels(self.label).set(self.fps_in.rate())
         FPS_ANALYSED.labels(self.label).set(self.fps_analysed.rate())
 
-    def analysed(self, detected: bool, inference_ms: float) -> None:
+    def analysed(
+        self, detected: bool, inference_ms: float, stage_ms: Mapping[str, float] | None = None
+    ) -> None:
+        for stage, ms in (stage_ms or {}).items():
+            STAGE_SECONDS.labels(self.label, stage).inc(ms / 1000)
         FRAMES_ANALYSED.labels(self.label).inc()
         self.fps_analysed.add()
         if detected:
@@ -118,6 +130,9 @@ class CameraMeter:
             FRAMES_SKIPPED.labels(self.label).inc()
 
     def forget(self) -> None:
+        for stage in STAGES:
+            with contextlib.suppress(KeyError):
+                STAGE_SECONDS.remove(self.label, stage)
         for metric in _PER_CAMERA:
             with contextlib.suppress(KeyError):  # never observed: no series to remove
                 metric.remove(self.label)

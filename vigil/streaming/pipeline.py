@@ -63,6 +63,9 @@ class PipelineEnv:
     ffmpeg: str
     backends: VisionBackends
     gating: bool = True
+    regions: bool = True  # search squares around motion and tracks when few enough
+    region_size: int = 320  # their side: the region detector's input, so pixels stay native
+    max_regions: int = 2
     tracker_confidence: float = 0.4  # VIGIL_DETECTOR_CONFIDENCE: the score that starts a track
     rules: RulesConfig = field(default_factory=RulesConfig)
     backoff_initial_seconds: float = 1.0
@@ -76,6 +79,9 @@ class PipelineEnv:
             motion=MotionConfig(masks=spec.motion_masks),
             tracker=TrackerConfig(frame_rate=spec.fps, confidence=self.tracker_confidence),
             gating=self.gating,
+            region_detection=self.regions,
+            region_min_side=self.region_size,
+            region_max_count=self.max_regions,
             face_mode=spec.face_mode,
         )
 
@@ -249,7 +255,16 @@ class CameraPipeline:
         self.rules_state, changes = self.rules.step(self.rules_state, rule_frame(frame, detections))
         self._events(changes, out)
         self.next_index, self._last_ts = item.index + 1, analysis.ts
-        self.meter.analysed(analysis.analysed, analysis.inference_ms)
+        self.meter.analysed(
+            analysis.analysed,
+            analysis.inference_ms,
+            {
+                "motion": analysis.motion_ms,
+                "detection": analysis.inference_ms,
+                "tracking": analysis.tracking_ms,
+                "faces": analysis.face_ms,
+            },
+        )
         if self.env.health is not None:
             self.env.health.analysed(cid, analysis.ts)
 

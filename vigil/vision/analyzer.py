@@ -1,7 +1,8 @@
 """CameraAnalyzer: one camera's stateful vision pipeline, in plain Python.
 
-motion -> gate -> person detector (whole frame or the motion region) -> tracker -> faces on
-person crops (and the whole frame in face mode) -> best face per track per window -> embedding.
+motion -> gate -> person detector (whole frame, or squares around motion and tracks) -> tracker
+-> faces on person crops (and the whole frame in face mode) -> best face per track per window
+-> embedding.
 No Bytewax, Kafka or database knowledge: the dataflow calls `process` and ships the result.
 """
 
@@ -18,7 +19,7 @@ from vigil.vision.face_quality import FaceCandidate, FaceQualityConfig
 from vigil.vision.faces import FaceBackend
 from vigil.vision.frames import Frame, validate_frame, validate_ts
 from vigil.vision.motion import MotionConfig, MotionDetector
-from vigil.vision.regions import plan_region
+from vigil.vision.regions import plan_regions
 from vigil.vision.tracker import PersonTracker, TrackedObject, TrackerConfig, TrackerSnapshot
 from vigil.vision.types import BBox, FaceObservation, FrameAnalysis, MotionResult, PersonObservation
 
@@ -33,9 +34,10 @@ class AnalyzerConfig:
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     faces: FaceQualityConfig = field(default_factory=FaceQualityConfig)
     gating: bool = True  # VIGIL_MOTION_GATING: detect only on motion or with a moving track
-    region_detection: bool = True  # detect on the motion region when it is small enough
-    region_min_side: int = 320
-    region_max_fraction: float = 0.5
+    region_detection: bool = True  # detect on squares around motion when they are few enough
+    region_min_side: int = 320  # the region detector's input size: regions keep native pixels
+    region_max_fraction: float = 0.75
+    region_max_count: int = 2
     stationary_recheck_seconds: float = 10.0  # re-detect a scene holding only stationary tracks
     faces_enabled: bool = True
     face_mode: bool = False  # look for faces in the whole frame, not only on person crops
@@ -86,21 +88,31 @@ class CameraAnalyzer:
         h, w = frame.shape[:2]
         index, self._next_index = self._next_index, self._next_index + 1
         motion = self._motion.detect(frame)
+        motion_ms = (time.perf_counter() - started) * 1000
 
         region: BBox | None = None
         inference_ms = 0.0
         run = self._should_detect(motion, ts)
         if run:
-            region = self._region(motion, w, h)
+            regions = self._regions(motion, w, h)
             t = time.perf_counter()
-            detections = self.detector.detect(frame, region)
+            if regions:
+                detections = self.detector.detect_regions(frame, regions)
+                region = regions[0]
+                for r in regions[1:]:
+                    region = region.union(r)
+            else:
+                detections = self.detector.detect(frame)
             inference_ms = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        if run:
             tracked, ended = self._tracker.update(detections, ts, index)
             self._last_detect_ts = ts
         elif self._tracker.tracks:
             tracked, ended = self._tracker.carry_stationary(ts)
         else:
             tracked, ended = [], []
+        tracking_ms = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
         faces: tuple[FaceObservation, ...] = ()
@@ -129,6 +141,8 @@ class CameraAnalyzer:
             inference_ms=inference_ms,
             face_ms=face_ms,
             total_ms=(time.perf_counter() - started) * 1000,
+            motion_ms=motion_ms,
+            tracking_ms=tracking_ms,
         )
 
     def flush_faces(self) -> tuple[FaceObservation, ...]:
@@ -183,14 +197,19 @@ class CameraAnalyzer:
             return since >= self.config.stationary_recheck_seconds
         return False
 
-    def _region(self, motion: MotionResult, w: int, h: int) -> BBox | None:
+    def _regions(self, motion: MotionResult, w: int, h: int) -> tuple[BBox, ...] | None:
         cfg = self.config
         if not cfg.region_detection or motion.calibrating or not motion.boxes:
             return None
-        # Tracked people stay inside the region, so a region never loses a live track.
+        # Tracked people stay inside a region, so regions never lose a live track.
         boxes = [*motion.boxes, *(s.bbox for s in self._tracker.tracks.values())]
-        return plan_region(
-            boxes, w, h, min_side=cfg.region_min_side, max_fraction=cfg.region_max_fraction
+        return plan_regions(
+            boxes,
+            w,
+            h,
+            side=cfg.region_min_side,
+            max_regions=cfg.region_max_count,
+            max_fraction=cfg.region_max_fraction,
         )
 
     def _reportable(self, obj: TrackedObject) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -60,11 +60,14 @@ class DetectorConfig:
 
 
 class Detector(Protocol):
-    """Finds objects in a BGR frame; `region` restricts the search (boxes stay frame-relative)."""
+    """Finds objects in a BGR frame; `region` restricts the search (boxes stay frame-relative).
+    `detect_regions` searches several regions at once and merges what they find."""
 
     labels: frozenset[str]
 
     def detect(self, frame_bgr: Frame, region: BBox | None = None) -> list[Detection]: ...
+
+    def detect_regions(self, frame_bgr: Frame, regions: Sequence[BBox]) -> list[Detection]: ...
 
 
 def default_class_map(names: Mapping[int, str]) -> dict[str, str]:
@@ -82,6 +85,36 @@ def default_class_map(names: Mapping[int, str]) -> dict[str, str]:
 
 def default_class_confidence(class_map: Mapping[str, str]) -> dict[str, float]:
     return dict(FALL_MODEL_CLASS_CONFIDENCE) if set(class_map) == set(FALL_MODEL_CLASS_MAP) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Raw boxes of one model input: xyxy in the prepared image's pixels, and how that image
+    maps back to the frame (divide by `scale`, then shift by `offset`)."""
+
+    boxes: npt.NDArray[np.float32]
+    scores: npt.NDArray[np.float32]
+    class_ids: npt.NDArray[np.int64]
+    scale: float
+    offset: tuple[int, int]
+
+
+CUT_OVERLAP = 0.6  # share of a box inside a bigger box of another region: the same person, cut
+
+
+def merge_cut_boxes(boxes: Sequence[BBox], group: Sequence[int]) -> list[bool]:
+    """Which boxes to keep when regions overlap: a person at one region's edge is found cut
+    in half there and whole in the next region; NMS misses the pair (low IoU), so a box mostly
+    inside a bigger box from another region is dropped."""
+    keep = [True] * len(boxes)
+    for j, small in enumerate(boxes):
+        for i, big in enumerate(boxes):
+            if group[i] == group[j] or big.area <= small.area or not keep[i]:
+                continue
+            if big.intersection_area(small) >= CUT_OVERLAP * small.area:
+                keep[j] = False
+                break
+    return keep
 
 
 def _prepare(
@@ -127,23 +160,23 @@ class _Classes:
         self.labels = frozenset(self.class_map.values())
         self._label_ids = {label: i for i, label in enumerate(sorted(self.labels))}
 
-    def finish(
-        self,
-        boxes: npt.NDArray[np.float32],
-        scores: npt.NDArray[np.float32],
-        class_ids: npt.NDArray[np.int64],
-        scale: float,
-        offset: tuple[int, int],
-    ) -> list[Detection]:
-        """Map classes, NMS per label, drop small boxes, back to full-frame pixels."""
+    def finish_regions(self, found: Sequence[Found]) -> list[Detection]:
+        """`finish` over what several regions found: NMS across them, and a box cut by one
+        region's edge yields to the whole one another region saw (see merge_cut_boxes)."""
         cfg = self.cfg
         kept: list[tuple[BBox, float, str, str]] = []
-        for box, score, cid in zip(boxes, scores, class_ids, strict=True):
-            name = self.names.get(int(cid), str(cid))
-            if name in self.class_map and score >= self.min_score.get(name, cfg.confidence):
-                kept.append(
-                    (BBox(*(float(v) for v in box)), float(score), self.class_map[name], name)
-                )
+        group: list[int] = []
+        for i, part in enumerate(found):
+            for box, score, cid in zip(part.boxes, part.scores, part.class_ids, strict=True):
+                name = self.names.get(int(cid), str(cid))
+                if name in self.class_map and score >= self.min_score.get(name, cfg.confidence):
+                    bbox = BBox(*(float(v) for v in box))
+                    bbox = bbox.scaled(1 / part.scale, 1 / part.scale).shifted(*part.offset)
+                    kept.append((bbox, float(score), self.class_map[name], name))
+                    group.append(i)
+        if len(found) > 1:
+            keep = merge_cut_boxes([k[0] for k in kept], group)
+            kept = [k for k, ok in zip(kept, keep, strict=True) if ok]
         if not kept:
             return []
         picked = cv2.dnn.NMSBoxesBatched(
@@ -154,9 +187,8 @@ class _Classes:
             cfg.iou_threshold,
         )
         out: list[Detection] = []
-        for i in np.asarray(picked, dtype=np.int64).reshape(-1):
-            box, score, label, name = kept[i]
-            box = box.scaled(1 / scale, 1 / scale).shifted(*offset)
+        for pick in np.asarray(picked, dtype=np.int64).reshape(-1):
+            box, score, label, name = kept[pick]
             if box.area >= cfg.min_box_area:
                 out.append(Detection(box, score, label, name))
         out.sort(key=lambda d: -d.score)
@@ -202,6 +234,8 @@ class OnnxYoloDetector:
             )
         inp = self._session.get_inputs()[0]
         self._input_name = inp.name
+        # A resized copy (vigil.vision.resize_model) takes any batch: regions run together.
+        self.batched = not isinstance(inp.shape[0], int)
         h, w = inp.shape[2], inp.shape[3]
         # Static exports fix the size; dynamic ones report a name, so use the exported imgsz.
         fallback = ast.literal_eval(meta.get("imgsz", "[640, 640]"))
@@ -218,13 +252,45 @@ class OnnxYoloDetector:
         )
 
     def detect(self, frame_bgr: Frame, region: BBox | None = None) -> list[Detection]:
+        return self.detect_regions(frame_bgr, [region] if region is not None else [])
+
+    def detect_regions(self, frame_bgr: Frame, regions: Sequence[BBox]) -> list[Detection]:
+        """Every region in one inference when the model takes a batch; none: the whole frame."""
         frame = validate_frame(frame_bgr)
-        image, scale, ox, oy = _prepare(frame, region, self.config.input_width)
-        if image.shape[0] < 2 or image.shape[1] < 2:
+        targets: Sequence[BBox | None] = regions or [None]
+        prepared = [_prepare(frame, r, self.config.input_width) for r in targets]
+        prepared = [p for p in prepared if p[0].shape[0] >= 2 and p[0].shape[1] >= 2]
+        if not prepared:
             return []
-        blob, ratio, pad = self._letterbox(image)
-        raw = self._session.run(None, {self._input_name: blob})[0][0]  # [4 + nc, anchors]
-        preds = raw.T
+        return self.classes.finish_regions(self.infer([p[0] for p in prepared], prepared))
+
+    def infer(
+        self, images: Sequence[Frame], placement: Sequence[tuple[Frame, float, int, int]]
+    ) -> list[Found]:
+        """Raw boxes of each image; `placement[i]` maps image i back to its frame."""
+        boxes = [self._letterbox(image) for image in images]
+        if self.batched:
+            blob = np.concatenate([b[0] for b in boxes])
+            raws = list(self._session.run(None, {self._input_name: blob})[0])
+        else:
+            raws = [self._session.run(None, {self._input_name: b[0]})[0][0] for b in boxes]
+        return [
+            self._decode(raw, ratio, pad, image.shape[:2], scale, (ox, oy))
+            for raw, (_, ratio, pad), (image, scale, ox, oy) in zip(
+                raws, boxes, placement, strict=True
+            )
+        ]
+
+    def _decode(
+        self,
+        raw: npt.NDArray[np.float32],
+        ratio: float,
+        pad: tuple[int, int],
+        shape: tuple[int, ...],
+        scale: float,
+        offset: tuple[int, int],
+    ) -> Found:
+        preds = raw.T  # [anchors, 4 + nc]
         class_scores = preds[:, 4:]
         class_ids = class_scores.argmax(axis=1)
         scores = class_scores[np.arange(len(class_ids)), class_ids]
@@ -233,9 +299,9 @@ class OnnxYoloDetector:
         cx, cy, bw, bh = preds[:, 0], preds[:, 1], preds[:, 2], preds[:, 3]
         boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1)
         boxes = (boxes - np.array([pad[0], pad[1], pad[0], pad[1]], np.float32)) / ratio
-        ih, iw = image.shape[:2]
+        ih, iw = shape[:2]
         boxes = np.clip(boxes, 0, [iw, ih, iw, ih]).astype(np.float32)
-        return self.classes.finish(boxes, scores, class_ids, scale, (ox, oy))
+        return Found(boxes, scores.astype(np.float32), class_ids.astype(np.int64), scale, offset)
 
     def _letterbox(self, image: Frame) -> tuple[npt.NDArray[np.float32], float, tuple[int, int]]:
         return letterbox(image, self.input_size)
@@ -263,23 +329,59 @@ class UltralyticsDetector:
         self.labels = self.classes.labels
 
     def detect(self, frame_bgr: Frame, region: BBox | None = None) -> list[Detection]:
+        return self.detect_regions(frame_bgr, [region] if region is not None else [])
+
+    def detect_regions(self, frame_bgr: Frame, regions: Sequence[BBox]) -> list[Detection]:
         frame = validate_frame(frame_bgr)
-        image, scale, ox, oy = _prepare(frame, region, self.config.input_width)
-        result = self._model.predict(
-            image,
-            conf=self.config.confidence,
-            iou=self.config.iou_threshold,
-            verbose=False,
-            **dict(self.config.extra),
-        )[0]
-        boxes = result.boxes
-        return self.classes.finish(
-            boxes.xyxy.cpu().numpy().astype(np.float32),
-            boxes.conf.cpu().numpy().astype(np.float32),
-            boxes.cls.cpu().numpy().astype(np.int64),
-            scale,
-            (ox, oy),
-        )
+        found = []
+        targets: Sequence[BBox | None] = regions or [None]
+        for region in targets:
+            image, scale, ox, oy = _prepare(frame, region, self.config.input_width)
+            result = self._model.predict(
+                image,
+                conf=self.config.confidence,
+                iou=self.config.iou_threshold,
+                verbose=False,
+                **dict(self.config.extra),
+            )[0]
+            boxes = result.boxes
+            found.append(
+                Found(
+                    boxes.xyxy.cpu().numpy().astype(np.float32),
+                    boxes.conf.cpu().numpy().astype(np.float32),
+                    boxes.cls.cpu().numpy().astype(np.int64),
+                    scale,
+                    (ox, oy),
+                )
+            )
+        return self.classes.finish_regions(found)
+
+
+# A frame at most this much larger than the small input loses too few pixels to pay for the
+# large one (a 400x300 webcam at 320).
+SMALL_FRAME_RATIO = 1.25
+
+
+class TieredDetector:
+    """Two sizes of one model: a small input for regions (native pixels, a quarter of the cost
+    at 320) and a larger one for whole frames, where a small input would shrink people; a
+    frame hardly larger than the small input runs whole on the small one."""
+
+    def __init__(self, whole: Detector, regions: Detector, region_side: int) -> None:
+        if whole.labels != regions.labels:
+            raise ValueError("the whole-frame and region detectors must find the same labels")
+        self.whole, self.regions, self.region_side = whole, regions, region_side
+        self.labels = whole.labels
+
+    def detect(self, frame_bgr: Frame, region: BBox | None = None) -> list[Detection]:
+        return self.detect_regions(frame_bgr, [region] if region is not None else [])
+
+    def detect_regions(self, frame_bgr: Frame, regions: Sequence[BBox]) -> list[Detection]:
+        if regions:
+            return self.regions.detect_regions(frame_bgr, regions)
+        if max(frame_bgr.shape[:2]) <= SMALL_FRAME_RATIO * self.region_side:
+            return self.regions.detect(frame_bgr)
+        return self.whole.detect(frame_bgr)
 
 
 def create_detector(

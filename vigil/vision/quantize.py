@@ -46,7 +46,7 @@ Precision = Literal["int8", "fp32"]
 CALIBRATION_SETTING = "VIGIL_DETECTOR_CALIBRATION_PATH"
 # Part of the calibration digest: change it whenever the recipe below changes, so that caches
 # built by the old recipe are not reused.
-RECIPE = "qdq-u8s8-per-channel-float-head-v1"
+RECIPE = "qdq-u8s8-per-channel-float-head-native-crops-v3"
 CALIBRATION_FRAMES = 40  # measured: enough for min/max ranges; more only costs build time
 MIN_CALIBRATION_FRAMES = 8
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
@@ -170,21 +170,37 @@ def needs_reduce_range() -> bool:
     return not re.search(r"\b(avx512_vnni|avx_vnni)\b", flags)
 
 
+def calibration_inputs(frames: Sequence[Frame], side: int) -> Iterator[tuple[Frame, bool]]:
+    """(image, is a whole frame): every frame whole and, for a model input smaller than the
+    frames, a square of the input's size at native resolution from each, as regions send it;
+    its place cycles over a 3x3 grid. Whole frames alone would calibrate a small model on
+    shrunken people only: positive class logits never seen, every score clipped to 0.5."""
+    for i, frame in enumerate(frames):
+        yield frame, True
+        h, w = frame.shape[:2]
+        if max(h, w) > 1.25 * side:
+            x = round((i % 3) / 2 * max(0, w - side))
+            y = round((i // 3 % 3) / 2 * max(0, h - side))
+            yield frame[y : y + side, x : x + side], False
+
+
 class _Reader:
     """onnxruntime's CalibrationDataReader protocol over letterboxed frames, with progress."""
 
     def __init__(
         self, frames: Sequence[Frame], size: tuple[int, int], input_name: str, bar: tqdm[None]
     ) -> None:
-        self._frames = iter(frames)
+        self._inputs = calibration_inputs(frames, min(size))
         self._size, self._input_name, self._bar = size, input_name, bar
 
     def get_next(self) -> dict[str, np.ndarray] | None:
-        frame = next(self._frames, None)
-        if frame is None:
+        found = next(self._inputs, None)
+        if found is None:
             return None
-        self._bar.update()
-        return {self._input_name: letterbox(frame, self._size)[0]}
+        image, whole = found
+        if whole:
+            self._bar.update()
+        return {self._input_name: letterbox(image, self._size)[0]}
 
 
 def _quantize(
@@ -200,10 +216,19 @@ def _quantize(
             f"building the INT8 detector needs the onnx and sympy packages ({exc})"
         ) from exc
 
+    from vigil.vision.resize_model import is_dynamic_batch, set_batch
+
     source = reference.model_path
     pre = out.with_name("preprocessed.onnx")
     bar.set_postfix_str("optimising the graph")
-    quant_pre_process(str(source), str(pre))  # shape inference + fusions, as onnxruntime advises
+    # Symbolic shape inference needs a fixed batch: a batch-dynamic graph is quantized at
+    # batch 1 and made dynamic again afterwards.
+    dynamic = is_dynamic_batch(onnx.load(str(source), load_external_data=False))
+    fixed = source
+    if dynamic:
+        fixed = out.with_name("batch1.onnx")
+        onnx.save(set_batch(onnx.load(str(source)), dynamic=False), str(fixed))
+    quant_pre_process(str(fixed), str(pre))  # shape inference + fusions, as onnxruntime advises
     graph = onnx.load(str(pre)).graph
     exclude = head_nodes_to_exclude(graph)
     bar.update()
@@ -222,6 +247,8 @@ def _quantize(
     )
     # The Ultralytics metadata (class names, imgsz) is what the detector reads its classes from.
     quantized = onnx.load(str(out))
+    if dynamic:
+        quantized = set_batch(quantized, dynamic=True)
     del quantized.metadata_props[:]
     quantized.metadata_props.extend(onnx.load(str(source), load_external_data=False).metadata_props)
     onnx.save(quantized, str(out))
@@ -343,12 +370,23 @@ def detector_model(
     calibration: Path | None,
     cache_dirs: Sequence[Path],
     *,
+    size: int | None = None,
     progress: bool | None = None,
 ) -> Path:
-    """The ONNX file the detector should load for `precision`. INT8 falls back to the fp32
-    model with a warning when it cannot be built: a slower detector beats no detector. A
-    missing or broken source model is an error (fp32 would not load either)."""
+    """The ONNX file the detector should load for `precision` and input `size` (None: the
+    export's own). Another size is the export rewritten for it (vigil.vision.resize_model),
+    cached beside the INT8 builds. INT8 falls back to the fp32 model, and a size the export
+    cannot be rewritten for to the export's own, with a warning: a slower detector beats no
+    detector. A missing or broken source model is an error (fp32 would not load either)."""
+    from vigil.vision.resize_model import ResizeError, input_size_of, resized_model
+
     source = resolve_detector_model(model_path)
+    if size is not None and cache_dirs:
+        try:
+            if size != input_size_of(source):
+                source = resized_model(source, size, cache_dirs)
+        except (ResizeError, OSError) as exc:
+            log.warning("detector_resize_unavailable", size=size, error=str(exc))
     if precision == "fp32":
         return source
     try:

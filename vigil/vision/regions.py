@@ -42,3 +42,61 @@ def plan_region(
     if region.area > max_fraction * width * height:
         return None
     return region
+
+
+def _fits(box: BBox, side: float) -> bool:
+    return box.width <= side and box.height <= side
+
+
+def _square(box: BBox, side: int, width: int, height: int) -> BBox:
+    """A square of at least `side` centred on `box`, moved inside the frame (a frame narrower
+    than the square gives a rectangle: the letterbox pads it)."""
+    s = max(box.width, box.height, side)
+    sw, sh = min(s, width), min(s, height)
+    cx, cy = box.center
+    x1 = min(max(cx - sw / 2, 0.0), width - sw)
+    y1 = min(max(cy - sh / 2, 0.0), height - sh)
+    return BBox(x1, y1, x1 + sw, y1 + sh).union(box).clipped(width, height)
+
+
+def plan_regions(
+    boxes: Sequence[BBox],
+    width: int,
+    height: int,
+    *,
+    side: int = 320,
+    margin: float = 0.25,
+    max_regions: int = 2,
+    max_fraction: float = 0.75,
+) -> tuple[BBox, ...] | None:
+    """Squares of the model's input size around groups of `boxes` (motion and live tracks),
+    at the frame's own resolution so that distant people keep their pixels; or None when the
+    whole frame is the better input: no boxes, more than `max_regions` squares, or squares
+    covering more than `max_fraction` of the frame.
+
+    Boxes are padded and grouped while a group still fits one square; groups that overlap are
+    merged whatever their size, so that no padded box is ever split between two squares.
+    """
+    if not boxes:
+        return None
+    groups = [b.padded(margin, pixels=8).clipped(width, height) for b in boxes]
+    groups.sort(key=lambda b: -b.area)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                union = groups[i].union(groups[j])
+                if _fits(union, side) or groups[i].intersection_area(groups[j]) > 0:
+                    groups[i] = union
+                    del groups[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    if len(groups) > max_regions:
+        return None
+    squares = tuple(_square(g, side, width, height) for g in groups)
+    if sum(s.area for s in squares) > max_fraction * width * height:
+        return None
+    return squares

@@ -155,7 +155,9 @@ class FrameAnalysis:
     ended_track_ids: tuple[int, ...]  # tracks the tracker dropped on this frame
     analysed: bool  # the person detector ran on this frame
     skipped_by_gate: bool
-    detect_region: BBox | None  # crop sent to the detector; None = whole frame (or not run)
+    detect_region: BBox | None  # what the regions sent to the detector span; None = whole frame
     inference_ms: float  # person detector
     face_ms: float
     total_ms: float
+    motion_ms: float = 0.0
+    tracking_ms: float = 0.0

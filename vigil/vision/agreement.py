@@ -1,0 +1,76 @@
+"""How closely a cheaper detection configuration follows a reference run on the same frames.
+
+The reference is the most expensive configuration (fp32, the whole frame at 640, every frame);
+the accuracy guard of the cheaper defaults is measured against it, by tests and benchmarks:
+- recall: of the people the reference detected with score >= `min_score` on a frame, the share
+  the candidate reported on that frame (any reported person, detected or carried by the
+  tracker through a gated frame) with IoU >= `iou`;
+- precision: of the people the candidate reported, the share matching any person the
+  reference reported on that frame;
+- fragmentation: distinct track ids of each run (more ids for the same people: broken tracks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vigil.vision.types import BBox, FrameAnalysis
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    frames: int
+    reference_people: int  # (frame, person) pairs of the reference with score >= min_score
+    recall: float
+    precision: float
+    reference_tracks: int
+    tracks: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "frames": self.frames,
+            "reference_people": self.reference_people,
+            "recall": round(self.recall, 4),
+            "precision": round(self.precision, 4),
+            "reference_tracks": self.reference_tracks,
+            "tracks": self.tracks,
+        }
+
+
+def _matched(box: BBox, others: Sequence[BBox], iou: float) -> bool:
+    return any(box.iou(o) >= iou for o in others)
+
+
+def _tracks(run: Sequence[FrameAnalysis]) -> int:
+    return len({p.track_id for f in run for p in f.persons if p.track_id is not None})
+
+
+def agreement(
+    reference: Sequence[FrameAnalysis],
+    candidate: Sequence[FrameAnalysis],
+    *,
+    min_score: float = 0.5,
+    iou: float = 0.5,
+) -> Agreement:
+    """Compare two runs over the same frames (matched by frame index)."""
+    if [f.frame_index for f in reference] != [f.frame_index for f in candidate]:
+        raise ValueError("the runs must cover the same frames")
+    wanted = found = reported = correct = 0
+    for ref, cand in zip(reference, candidate, strict=True):
+        ours = [p.bbox for p in cand.persons]
+        theirs = [p.bbox for p in ref.persons]
+        for person in ref.persons:
+            if person.detected and person.score >= min_score:
+                wanted += 1
+                found += _matched(person.bbox, ours, iou)
+        reported += len(ours)
+        correct += sum(_matched(box, theirs, iou) for box in ours)
+    return Agreement(
+        frames=len(reference),
+        reference_people=wanted,
+        recall=found / wanted if wanted else 1.0,
+        precision=correct / reported if reported else 1.0,
+        reference_tracks=_tracks(reference),
+        tracks=_tracks(candidate),
+    )
