@@ -9,10 +9,13 @@ already holds, so even a late recovery replay into a compacted hour adds no dupl
 merged file is named the way the writer names files (after its first row); rows are
 deduplicated on the record's key fields.
 
-The swap is atomic: the merged file is written into a staging directory, which then trades
-places with the partition directory (Linux renameat2 RENAME_EXCHANGE), so a reader lists
-either the old files or the new one, never both; a crash leaves one or the other plus a
-staging directory that the next run removes.
+The swap is atomic for readers. In a local lake the merged file is written into a staging
+directory, which then trades places with the partition directory (Linux renameat2
+RENAME_EXCHANGE), so a reader lists either the old files or the new one, never both; a crash
+leaves one or the other plus a staging directory that the next run removes. On S3 the merged
+file is written whole under a `.compacted` name, which hides the older small files from every
+listing (vigil.lake.store) until they are deleted; a crash leaves hidden files, which take
+space but no reader sees, until retention removes the partition.
 """
 
 from __future__ import annotations
@@ -22,14 +25,17 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath
 
 import duckdb
+import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from vigil.lake.layout import part_name
+from vigil.lake.store import COMPACTED, LakeRoot, LakeStore, as_store
 from vigil.logs import get_logger
 from vigil.records.schemas import RECORD_TYPES, RecordType
 
@@ -46,15 +52,23 @@ class HourPartition:
     camera_id: int
     date: str
     hour: int
-    path: Path
+    path: PurePath  # a Path in a local lake, the key prefix on S3
+    store: LakeStore = field(compare=False, repr=False)
 
     @property
     def start(self) -> datetime:
         day = datetime.strptime(self.date, "%Y-%m-%d").replace(tzinfo=UTC)
         return day + timedelta(hours=self.hour)
 
-    def files(self) -> list[Path]:
-        return sorted(p for p in self.path.glob("*.parquet") if p.is_file())
+    def files(self) -> list[PurePath]:
+        infos = self.store.files(str(self.path))
+        return [Path(i.path) if self.store.local else PurePosixPath(i.path) for i in infos]
+
+    def size(self) -> int:
+        """Bytes of every object in the partition (hidden ones too: they still take space)."""
+        selector = pafs.FileSelector(str(self.path), allow_not_found=True)
+        infos = self.store.filesystem.get_file_info(selector)
+        return sum(i.size or 0 for i in infos if i.type == pafs.FileType.File)
 
 
 @dataclass
@@ -69,24 +83,45 @@ class CompactionReport:
 
 
 def hour_partitions(
-    lake_root: Path, tables: tuple[str, ...] | None = None
+    lake_root: LakeRoot, tables: tuple[str, ...] | None = None
 ) -> Iterator[HourPartition]:
-    """Every `<table>/camera_id=<n>/date=<d>/hour=<h>` directory, in path order."""
+    """Every `<table>/camera_id=<n>/date=<d>/hour=<h>` partition, in path order."""
+    store = as_store(lake_root)
     for table in tables or tuple(RECORD_TYPES):
-        root = Path(lake_root) / table
-        if not root.is_dir():
+        if store.local:
+            yield from _local_partitions(store, table)
             continue
-        for camera_dir in sorted(root.glob("camera_id=*")):
-            camera = camera_dir.name.partition("=")[2]
-            if not camera.isdigit():
-                continue
-            for date_dir in sorted(camera_dir.glob("date=*")):
-                for hour_dir in sorted(date_dir.glob("hour=*")):
-                    hour = hour_dir.name.partition("=")[2]
-                    if hour.isdigit() and hour_dir.is_dir():
-                        yield HourPartition(
-                            table, int(camera), date_dir.name.partition("=")[2], int(hour), hour_dir
-                        )
+        selector = pafs.FileSelector(store.table_dir(table), allow_not_found=True, recursive=True)
+        seen: set[str] = set()
+        for info in store.filesystem.get_file_info(selector):
+            directory = info.path.rpartition("/")[0]
+            if info.type == pafs.FileType.File and directory not in seen:
+                seen.add(directory)
+        for directory in sorted(seen):
+            part = _parse(store, table, PurePosixPath(directory))
+            if part is not None:
+                yield part
+
+
+def _parse(store: LakeStore, table: str, path: PurePath) -> HourPartition | None:
+    names = [p.partition("=") for p in path.parts[-3:]]
+    if len(names) != 3 or [n[0] for n in names] != ["camera_id", "date", "hour"]:
+        return None
+    camera, date, hour = (n[2] for n in names)
+    if not (camera.isdigit() and hour.isdigit()):
+        return None
+    return HourPartition(table, int(camera), date, int(hour), path, store)
+
+
+def _local_partitions(store: LakeStore, table: str) -> Iterator[HourPartition]:
+    root = Path(store.table_dir(table))
+    if not root.is_dir():
+        return
+    for camera_dir in sorted(root.glob("camera_id=*")):
+        for date_dir in sorted(camera_dir.glob("date=*")):
+            for hour_dir in sorted(date_dir.glob("hour=*")):
+                if hour_dir.is_dir() and (part := _parse(store, table, hour_dir)) is not None:
+                    yield part
 
 
 def _exchange(a: Path, b: Path) -> None:
@@ -106,46 +141,62 @@ def _exchange(a: Path, b: Path) -> None:
     os.rename(aside, b)
 
 
-def compact_partition(
-    lake_root: Path, record: RecordType, partition: HourPartition
-) -> CompactionReport:
-    files = partition.files()
-    report = CompactionReport(partitions=1, files_before=len(files))
-    report.bytes_before = sum(f.stat().st_size for f in files)
+def _merge(store: LakeStore, record: RecordType, files: list[PurePath]) -> tuple[int, pa.Table]:
+    """(rows read, the rows deduplicated on the record's key and sorted by ts)."""
     keys = ", ".join(f'"{k}"' for k in record.key_fields)
     columns = ", ".join(f'"{f.name}"' for f in record.schema)
+    dataset = store.dataset([str(f) for f in files], schema=record.schema)
     db = duckdb.connect()
     try:
         db.execute("SET TimeZone = 'UTC'")
-        source = "read_parquet($files, union_by_name = true, hive_partitioning = false)"
-        count = f"SELECT count(*) FROM {source}"  # noqa: S608 (a constant)
-        total = db.execute(count, {"files": [str(f) for f in files]})
-        report.rows = int(total.fetchall()[0][0])
-        query = (
-            f"SELECT DISTINCT ON ({keys}) {columns} FROM {source} "  # noqa: S608 (schema names)
-            f"ORDER BY {keys}"
-        )
-        table = db.sql(query, params={"files": [str(f) for f in files]}).to_arrow_table()
+        db.register("source", dataset)
+        rows = db.execute("SELECT count(*) FROM source").fetchall()[0][0]
+        query = f"SELECT DISTINCT ON ({keys}) {columns} FROM source ORDER BY {keys}"  # noqa: S608 (schema names)
+        table = db.sql(query).to_arrow_table()
     finally:
         db.close()
-    table = table.sort_by([("ts", "ascending")]).cast(record.schema)
+    return int(rows), table.sort_by([("ts", "ascending")]).cast(record.schema)
+
+
+def compact_partition(
+    lake_root: LakeRoot, record: RecordType, partition: HourPartition
+) -> CompactionReport:
+    store = as_store(lake_root)
+    files = partition.files()
+    report = CompactionReport(partitions=1, files_before=len(files))
+    report.bytes_before = sum(i.size or 0 for i in store.files(str(partition.path)))
+    report.rows, table = _merge(store, record, files)
     report.duplicates_dropped = report.rows - table.num_rows
     report.rows = table.num_rows
-    staging = Path(lake_root) / STAGING / uuid.uuid4().hex
-    staging.mkdir(parents=True)
-    try:
-        name = part_name(table.slice(0, 1).to_pylist()[0], record.key_fields)
-        pq.write_table(table, staging / name, compression="zstd")
-        _exchange(partition.path, staging)  # staging now holds the old files
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    name = part_name(table.slice(0, 1).to_pylist()[0], record.key_fields)
+    if store.local:
+        staging = Path(store.root) / STAGING / uuid.uuid4().hex
+        staging.mkdir(parents=True)
+        try:
+            pq.write_table(table, staging / name, compression="zstd")
+            _exchange(Path(partition.path), staging)  # staging now holds the old files
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        report.bytes_after = (Path(partition.path) / name).stat().st_size
+    else:
+        merged = f"{partition.path}/{name.removesuffix('.parquet')}{COMPACTED}"
+        store.write_table(table, merged, compression="zstd")  # hides the files it merged
+        _delete_all_but(store, partition, merged)
+        report.bytes_after = store.filesystem.get_file_info(merged).size or 0
     report.files_after = 1
-    report.bytes_after = (partition.path / name).stat().st_size
     return report
 
 
+def _delete_all_but(store: LakeStore, partition: HourPartition, keep: str) -> None:
+    selector = pafs.FileSelector(str(partition.path), allow_not_found=True)
+    infos = store.filesystem.get_file_info(selector)
+    visible = {i.path for i in store.files(str(partition.path))}
+    # Hidden files only: a late write that appeared after the merge stays.
+    store.delete_files(i.path for i in infos if i.path != keep and i.path not in visible)
+
+
 def compact_lake(
-    lake_root: Path,
+    lake_root: LakeRoot,
     *,
     now: datetime | None = None,
     min_files: int = 4,
@@ -154,15 +205,17 @@ def compact_lake(
 ) -> CompactionReport:
     """Compact every closed hour partition holding at least `min_files` files."""
     now = now or datetime.now(UTC)
-    shutil.rmtree(Path(lake_root) / STAGING, ignore_errors=True)  # left by a crash
+    store = as_store(lake_root)
+    if store.local:
+        shutil.rmtree(Path(store.root) / STAGING, ignore_errors=True)  # left by a crash
     due = [
         p
-        for p in hour_partitions(lake_root)
+        for p in hour_partitions(store)
         if p.start + timedelta(hours=1) + grace <= now and len(p.files()) >= min_files
     ]
     total = CompactionReport()
     for done, partition in enumerate(due, start=1):
-        one = compact_partition(lake_root, RECORD_TYPES[partition.table], partition)
+        one = compact_partition(store, RECORD_TYPES[partition.table], partition)
         for name in vars(total):
             setattr(total, name, getattr(total, name) + getattr(one, name))
         log.info(
@@ -176,5 +229,6 @@ def compact_lake(
         )
         if on_progress is not None:
             on_progress(done, len(due))
-    shutil.rmtree(Path(lake_root) / STAGING, ignore_errors=True)
+    if store.local:
+        shutil.rmtree(Path(store.root) / STAGING, ignore_errors=True)
     return total
