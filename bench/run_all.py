@@ -1,6 +1,7 @@
 """Run every benchmark, then write bench/results/SUMMARY.md from their JSON results.
 
     .venv/bin/python -m bench                 # every benchmark at its full size (long)
+    .venv/bin/python bench/run_all.py         # the same
     .venv/bin/python -m bench --quick         # small workloads, results in bench/results/quick/
     .venv/bin/python -m bench --only rules clips
     .venv/bin/python -m bench --summary-only  # regenerate SUMMARY.md from the saved JSON
@@ -17,9 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from summary import RESULTS, write_summary  # bench/ is on the path, as for every benchmark
 from tqdm import tqdm
-
-from bench.summary import RESULTS, write_summary
 
 BENCH = Path(__file__).resolve().parent
 

@@ -45,7 +45,8 @@ def _ratios(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, float]
     """(figure, ratio) for every comparison found in `node`."""
     if isinstance(node, list):
         for i, row in enumerate(node):
-            if not isinstance(row, dict) or not isinstance(row.get("ratio_vs_baseline"), int | float):
+            ratio_value = row.get("ratio_vs_baseline") if isinstance(row, dict) else None
+            if not isinstance(ratio_value, int | float):
                 continue
             ratio = float(row["ratio_vs_baseline"])
             # The baseline row itself (named so, or the list's first row at exactly 1).
