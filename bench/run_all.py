@@ -27,6 +27,7 @@ BENCH = Path(__file__).resolve().parent
 QUICK: dict[str, list[str]] = {
     "rules": ["--hours", "1", "--repeat", "1"],
     "replay_lake": ["--hours", "2"],
+    "lake_size": ["--hours", "2"],
     "retention": ["--objects", "2000", "--s3-objects", "500"],
     "clips": ["--repeat", "1"],
     "ingest": ["--seconds", "10", "--cameras", "2"],
