@@ -13,11 +13,13 @@ import pyarrow.fs as pafs
 import pytest
 from sqlalchemy import select
 
+from tests.dataflow.test_outputs import Clock, frame_row
+from tests.fixtures.services import ACCESS_KEY, SECRET_KEY
 from tests.pipelines import lakedata
 from tests.pipelines.world import box, make_camera, make_zone
 from vigil.db.models import Event
 from vigil.db.session import session_scope
-from vigil.embedded import SeaweedFS
+from vigil.embedded import SeaweedFS, SeaweedPorts, free_port_block
 from vigil.events.reconcile import replay_and_reconcile
 from vigil.lake.compaction import compact_lake, hour_partitions
 from vigil.lake.query import connect
@@ -26,6 +28,8 @@ from vigil.lake.writer import LakeWriter
 from vigil.records import DETECTIONS, FRAMES
 from vigil.rules import RulesConfig
 from vigil.settings import Settings
+from vigil.streaming.lake_output import LakeOutput
+from vigil.streaming.outputs import CameraOutput, Heartbeat
 
 HOUR = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 WALKS = [
@@ -209,3 +213,23 @@ def test_the_writer_returns_the_keys_it_published(s3_lake: LakeStore) -> None:
     (path,) = writer.flush()
     assert str(path).startswith(f"{s3_lake.root}/detections/camera_id=3/date=2026-11-20/hour=12/")
     assert _query(s3_lake, "SELECT count(*) FROM detections") == [(len(rows),)]
+
+
+def test_the_dataflow_lake_output_waits_for_the_object_store(tmp_path: Path) -> None:
+    """The dataflow's lake sink on S3: while the store is unreachable rows wait and the write
+    is retried with backoff; once it is up, each row is written once."""
+    port = free_port_block(SeaweedPorts.OFFSETS, low=10000, high=22000)
+    weed = SeaweedFS(tmp_path / "weed", access_key=ACCESS_KEY, secret_key=SECRET_KEY, s3_port=port)
+    lake = LakeStore.s3(weed.s3_config, weed.bucket, "lake")
+    clock = Clock()
+    output = LakeOutput(lake, "001", roll_seconds=0, roll_rows=1, clock=clock)
+    output.write([CameraOutput(1, frames=[frame_row(1, i)]) for i in range(3)])  # not started
+    assert output.backoff.failing and output.buffered_rows == 3
+    weed.start()
+    try:
+        clock.now += 120  # past the backoff
+        output.write([Heartbeat(1)])
+        assert not output.backoff.failing and output.buffered_rows == 0
+        assert _query(lake, "SELECT frame_index FROM frames ORDER BY 1") == [(0,), (1,), (2,)]
+    finally:
+        weed.stop()

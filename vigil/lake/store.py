@@ -19,6 +19,7 @@ DuckDB reads S3 through pyarrow datasets registered as views (no DuckDB extensio
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import uuid
 from collections.abc import Iterable
@@ -53,6 +54,10 @@ class LakeStore:
 
     @classmethod
     def s3(cls, config: S3Config, bucket: str, prefix: str = "lake") -> LakeStore:
+        return _s3_store(config, bucket, prefix.strip("/"))
+
+    @classmethod
+    def _connect_s3(cls, config: S3Config, bucket: str, prefix: str) -> LakeStore:
         options: dict[str, Any] = {"region": config.region}
         if config.access_key and config.secret_key:
             options |= {"access_key": config.access_key, "secret_key": config.secret_key}
@@ -178,6 +183,13 @@ class LakeStore:
 
 
 LakeRoot = Path | str | LakeStore
+
+
+@functools.lru_cache(maxsize=16)
+def _s3_store(config: S3Config, bucket: str, prefix: str) -> LakeStore:
+    """One store (an S3 filesystem and a boto3 client, both thread-safe) per bucket and
+    process, however many dataflow partitions, writers and requests use it."""
+    return LakeStore._connect_s3(config, bucket, prefix)
 
 
 def as_store(root: LakeRoot) -> LakeStore:
