@@ -11,6 +11,7 @@ from bytewax.outputs import (
     StatelessSinkPartition,
 )
 
+from vigil.lake.store import lake_from_settings
 from vigil.streaming.kafka_output import KafkaOutput
 from vigil.streaming.lake_output import LakeOutput, LakeSnapshot
 from vigil.streaming.outputs import CameraOutput, Heartbeat
@@ -52,7 +53,7 @@ class LakeSink(FixedPartitionedSink[Value, LakeSnapshot]):
         s = self.runtime.settings
         return LakePartition(
             LakeOutput(
-                s.resolved_lake_dir,
+                lake_from_settings(s),
                 for_part,
                 roll_seconds=s.lake_roll_seconds,
                 roll_rows=s.lake_roll_rows,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.clips.cutter import ClipPolicy
 from vigil.db.session import session_factory
+from vigil.lake.store import LakeStore, lake_from_settings
 from vigil.media.ffmpeg import find_ffmpeg
 from vigil.media.paths import MediaPaths
 from vigil.retention import RetentionPolicy
@@ -42,8 +43,12 @@ class LakeResource(dg.ConfigurableResource):
     compaction_grace_seconds: float | None = None
 
     @property
-    def path(self) -> Path:
-        return Path(self.root) if self.root else _settings().resolved_lake_dir
+    def path(self) -> LakeStore:
+        """The lake: `root` (a directory) when set, else where the settings put it (a
+        directory, or the object store's bucket on S3)."""
+        if self.root:
+            return LakeStore.directory(Path(self.root))
+        return lake_from_settings(_settings())
 
     @property
     def compaction(self) -> tuple[int, timedelta]:

@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     lake_dir: Path | None = None  # default: data_dir / "lake"
     lake_roll_seconds: float = Field(default=30.0, gt=0)
     lake_roll_rows: int = Field(default=5000, ge=1)
+    # Where the Parquet lake lives: auto = in the object store's bucket when object_store is
+    # s3 (so the machines of a cluster share no volume), else the lake_dir directory.
+    lake_store: Literal["auto", "directory", "s3"] = "auto"
+    lake_s3_prefix: str = Field(default="lake", pattern=r"^[A-Za-z0-9._/-]*$")
 
     # --- detection -----------------------------------------------------------------------------
     detector_backend: Literal["onnx", "ultralytics"] = "onnx"
@@ -205,6 +209,12 @@ class Settings(BaseSettings):
     @property
     def resolved_lake_dir(self) -> Path:
         return self.lake_dir or self.data_dir / "lake"
+
+    @property
+    def resolved_lake_store(self) -> Literal["directory", "s3"]:
+        if self.lake_store == "auto":
+            return "s3" if self.object_store == "s3" else "directory"
+        return self.lake_store
 
     @property
     def resolved_dataflow_recovery_dir(self) -> Path:

@@ -14,6 +14,7 @@ from api.jsonbody import StrictJSONRoute
 from api.params import CameraIdQuery, Instant
 from api.schemas.stats import HourlyStats, HourlyStatsPage
 from vigil.db.models import Camera
+from vigil.lake.store import lake_from_settings
 from vigil.stats import register_hourly_stats_view
 
 router = APIRouter(prefix="/stats", tags=["stats"], route_class=StrictJSONRoute)
@@ -55,7 +56,7 @@ def hourly(
         return HourlyStatsPage(items=[])
     connection = duckdb.connect()
     try:
-        register_hourly_stats_view(connection, settings.resolved_lake_dir)
+        register_hourly_stats_view(connection, lake_from_settings(settings))
         rows = connection.execute(
             "SELECT camera_id, hour_start AS hour, frames, detector_frames, detections, tracks,"
             " max_persons, faces, events, intrusion_events, motion_events FROM hourly_stats"

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+from vigil.lake.store import LakeRoot
 from vigil.lake.writer import LakeWriter
 from vigil.records.convert import f32
 from vigil.records.schemas import DETECTIONS, FRAMES
@@ -84,7 +84,9 @@ def rows(
         yield frame, detections
 
 
-def write(lake_root: Path, frames: Iterable[tuple[Row, list[Row]]], roll_rows: int = 5000) -> int:
+def write(
+    lake_root: LakeRoot, frames: Iterable[tuple[Row, list[Row]]], roll_rows: int = 5000
+) -> int:
     """Write through LakeWriter (rolled by row count, as the dataflow would); returns frames."""
     frame_writer = LakeWriter(lake_root, FRAMES, roll_seconds=1e9, roll_rows=roll_rows)
     detection_writer = LakeWriter(lake_root, DETECTIONS, roll_seconds=1e9, roll_rows=roll_rows)

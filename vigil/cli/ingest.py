@@ -21,6 +21,7 @@ def ingest() -> None:
     from vigil.healthserver import HealthServer
     from vigil.ingest.health import HealthRecorder
     from vigil.ingest.service import IngestService
+    from vigil.lake.store import lake_from_settings
     from vigil.lake.writer import LakeWriter
     from vigil.media.paths import MediaPaths
     from vigil.media.supervisor import SupervisorConfig
@@ -37,7 +38,7 @@ def ingest() -> None:
         producer,
         Topics.from_settings(settings),
         LakeWriter(
-            settings.resolved_lake_dir,
+            lake_from_settings(settings),
             CAMERA_HEALTH,
             roll_seconds=settings.lake_roll_seconds,
             roll_rows=settings.lake_roll_rows,

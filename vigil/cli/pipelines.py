@@ -97,7 +97,9 @@ def replay(
             console.print(f"[red]no camera with id {camera}[/red]")
             raise typer.Exit(2)
     log = get_logger("vigil.cli.replay").bind(camera_id=camera)
-    lake = settings.resolved_lake_dir
+    from vigil.lake.store import lake_from_settings
+
+    lake = lake_from_settings(settings)
     reports: list[ReconcileReport] = []
     hours = hour_windows(start, end)
     with _progress() as bar:
@@ -177,6 +179,7 @@ def retention(
     storage cap (VIGIL_STORAGE_CAP_BYTES), oldest first."""
     settings = bootstrap("retention")
     from vigil.db.session import session_factory
+    from vigil.lake.store import lake_from_settings
     from vigil.media.paths import MediaPaths
     from vigil.retention import RetentionPolicy, sweep
     from vigil.storage import object_store_from_settings
@@ -197,7 +200,7 @@ def retention(
             session_factory(settings.resolved_database_url),
             object_store_from_settings(settings),
             MediaPaths(settings.media_dir),
-            settings.resolved_lake_dir,
+            lake_from_settings(settings),
             policy,
             dry_run=dry_run,
             on_batch=advance,

@@ -1,7 +1,7 @@
 """A camera's rule observations read back from the Parquet lake, hour partition by hour.
 
 Only the hour partitions that overlap the requested span are opened (the paths come from
-vigil.lake.partitions, no glob over the whole lake), and rows go through the same conversion the
+vigil.lake.layout, no glob over the whole lake), and rows go through the same conversion the
 live path uses (vigil.records.convert.rule_observations), so live and replay see the same input.
 Slices are read lazily: the replay stops pulling once every event of its window is closed.
 """
@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from vigil.lake.partitions import HOUR, hour_files, hours_between
+from vigil.lake.partitions import HOUR, hours_between
+from vigil.lake.store import LakeRoot, as_store
 from vigil.records.convert import rule_observations
+from vigil.records.schemas import RECORD_TYPES
 from vigil.rules.types import Observation, as_utc
 
 Row = dict[str, Any]
@@ -37,7 +38,7 @@ SLICE = timedelta(minutes=10)
 class LakeReader:
     """Reads one camera's rows; counts what it read (for reports and benchmarks)."""
 
-    lake_root: Path
+    lake_root: LakeRoot  # a local directory or a LakeStore (S3)
     camera_id: int
     frames_read: int = 0
     detections_read: int = 0
@@ -45,16 +46,19 @@ class LakeReader:
     last_ts: datetime | None = None
 
     def __post_init__(self) -> None:
-        self._files: dict[tuple[str, datetime], list[Path]] = {}
+        self._store = as_store(self.lake_root)
+        self._files: dict[tuple[str, datetime], list[str]] = {}
         self._db = duckdb.connect()
         self._db.execute("SET TimeZone = 'UTC'")
 
     def close(self) -> None:
         self._db.close()
 
-    def _hour_files(self, table: str, hour: datetime) -> list[Path]:
+    def _hour_files(self, table: str, hour: datetime) -> list[str]:
         if (table, hour) not in self._files:
-            self._files[table, hour] = hour_files(self.lake_root, table, self.camera_id, hour)
+            day = f"{hour:%Y-%m-%d}"
+            directory = self._store.partition_dir(table, self.camera_id, day, hour.hour)
+            self._files[table, hour] = [i.path for i in self._store.files(directory)]
         return self._files[table, hour]
 
     def _hour_rows(self, table: str, hour: datetime, start: datetime, end: datetime) -> list[Row]:
@@ -62,9 +66,15 @@ class LakeReader:
         if not files:
             return []
         source = "read_parquet($files, union_by_name = true, hive_partitioning = false)"
+        params: dict[str, Any] = {"start": start, "end": end}
+        if self._store.local:
+            params["files"] = files
+        else:  # DuckDB reads S3 through a pyarrow dataset (no httpfs extension)
+            dataset = self._store.dataset(files, schema=RECORD_TYPES[table].schema)
+            self._db.register("_source", dataset)
+            source = "_source"
         where = "WHERE ts >= $start AND ts < $end"
         query = f"SELECT {_COLUMNS[table]} FROM {source} {where} ORDER BY {_ORDER[table]}"  # noqa: S608
-        params = {"files": [str(f) for f in files], "start": start, "end": end}
         rows: list[Row] = self._db.sql(query, params=params).to_arrow_table().to_pylist()
         return rows
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +29,7 @@ from vigil.db.models import Event as EventRow
 from vigil.events.observations import LakeReader
 from vigil.events.store import upsert_event
 from vigil.events.zones import zone_rules
+from vigil.lake.store import LakeRoot
 from vigil.logs import get_logger
 from vigil.retention.journal import Doomed, enqueue
 from vigil.rules import RulesConfig, fingerprint, read_window, replay_with_report
@@ -100,7 +100,7 @@ class _Replayed:
 
 
 def _replay(
-    lake_root: Path,
+    lake_root: LakeRoot,
     camera_id: int,
     zones: list[ZoneRule],
     config: RulesConfig,
@@ -137,7 +137,7 @@ def _replay(
 
 def replay_window(
     session: Session,
-    lake_root: Path,
+    lake_root: LakeRoot,
     camera_id: int,
     window_start: datetime,
     window_end: datetime,
@@ -266,7 +266,7 @@ def _delete_events(session: Session, rows: list[EventRow]) -> None:
 
 def replay_and_reconcile(
     session: Session,
-    lake_root: Path,
+    lake_root: LakeRoot,
     camera_id: int,
     window_start: datetime,
     window_end: datetime,

@@ -9,10 +9,13 @@ already holds, so even a late recovery replay into a compacted hour adds no dupl
 merged file is named the way the writer names files (after its first row); rows are
 deduplicated on the record's key fields.
 
-The swap is atomic: the merged file is written into a staging directory, which then trades
-places with the partition directory (Linux renameat2 RENAME_EXCHANGE), so a reader lists
-either the old files or the new one, never both; a crash leaves one or the other plus a
-staging directory that the next run removes.
+The swap is atomic for readers. In a local lake the merged file is written into a staging
+directory, which then trades places with the partition directory (Linux renameat2
+RENAME_EXCHANGE), so a reader lists either the old files or the new one, never both; a crash
+leaves one or the other plus a staging directory that the next run removes. On S3 the merged
+file is written whole under a `.compacted` name, which hides the older small files from every
+listing (vigil.lake.store) until they are deleted; a crash leaves hidden files, which take
+space but no reader sees, until retention removes the partition.
 """
 
 from __future__ import annotations
@@ -24,13 +27,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import duckdb
+import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from vigil.lake.layout import part_name
 from vigil.lake.partitions import HourPartition, hour_partitions
+from vigil.lake.store import COMPACTED, LakeRoot, LakeStore, as_store
 from vigil.logs import get_logger
 from vigil.records.schemas import RECORD_TYPES, RecordType
 
@@ -69,46 +75,62 @@ def _exchange(a: Path, b: Path) -> None:
     os.rename(aside, b)
 
 
-def compact_partition(
-    lake_root: Path, record: RecordType, partition: HourPartition
-) -> CompactionReport:
-    files = partition.files()
-    report = CompactionReport(partitions=1, files_before=len(files))
-    report.bytes_before = sum(f.stat().st_size for f in files)
+def _merge(store: LakeStore, record: RecordType, files: list[PurePath]) -> tuple[int, pa.Table]:
+    """(rows read, the rows deduplicated on the record's key and sorted by ts)."""
     keys = ", ".join(f'"{k}"' for k in record.key_fields)
     columns = ", ".join(f'"{f.name}"' for f in record.schema)
+    dataset = store.dataset([str(f) for f in files], schema=record.schema)
     db = duckdb.connect()
     try:
         db.execute("SET TimeZone = 'UTC'")
-        source = "read_parquet($files, union_by_name = true, hive_partitioning = false)"
-        count = f"SELECT count(*) FROM {source}"  # noqa: S608 (a constant)
-        total = db.execute(count, {"files": [str(f) for f in files]})
-        report.rows = int(total.fetchall()[0][0])
-        query = (
-            f"SELECT DISTINCT ON ({keys}) {columns} FROM {source} "  # noqa: S608 (schema names)
-            f"ORDER BY {keys}"
-        )
-        table = db.sql(query, params={"files": [str(f) for f in files]}).to_arrow_table()
+        db.register("source", dataset)
+        rows = db.execute("SELECT count(*) FROM source").fetchall()[0][0]
+        query = f"SELECT DISTINCT ON ({keys}) {columns} FROM source ORDER BY {keys}"  # noqa: S608 (schema names)
+        table = db.sql(query).to_arrow_table()
     finally:
         db.close()
-    table = table.sort_by([("ts", "ascending")]).cast(record.schema)
+    return int(rows), table.sort_by([("ts", "ascending")]).cast(record.schema)
+
+
+def compact_partition(
+    lake_root: LakeRoot, record: RecordType, partition: HourPartition
+) -> CompactionReport:
+    store = as_store(lake_root)
+    files = partition.files()
+    report = CompactionReport(partitions=1, files_before=len(files))
+    report.bytes_before = sum(i.size or 0 for i in store.files(str(partition.path)))
+    report.rows, table = _merge(store, record, files)
     report.duplicates_dropped = report.rows - table.num_rows
     report.rows = table.num_rows
-    staging = Path(lake_root) / STAGING / uuid.uuid4().hex
-    staging.mkdir(parents=True)
-    try:
-        name = part_name(table.slice(0, 1).to_pylist()[0], record.key_fields)
-        pq.write_table(table, staging / name, compression="zstd")
-        _exchange(partition.path, staging)  # staging now holds the old files
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    name = part_name(table.slice(0, 1).to_pylist()[0], record.key_fields)
+    if store.local:
+        staging = Path(store.root) / STAGING / uuid.uuid4().hex
+        staging.mkdir(parents=True)
+        try:
+            pq.write_table(table, staging / name, compression="zstd")
+            _exchange(Path(partition.path), staging)  # staging now holds the old files
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        report.bytes_after = (Path(partition.path) / name).stat().st_size
+    else:
+        merged = f"{partition.path}/{name.removesuffix('.parquet')}{COMPACTED}"
+        store.write_table(table, merged, compression="zstd")  # hides the files it merged
+        _delete_all_but(store, partition, merged)
+        report.bytes_after = store.filesystem.get_file_info(merged).size or 0
     report.files_after = 1
-    report.bytes_after = (partition.path / name).stat().st_size
     return report
 
 
+def _delete_all_but(store: LakeStore, partition: HourPartition, keep: str) -> None:
+    selector = pafs.FileSelector(str(partition.path), allow_not_found=True)
+    infos = store.filesystem.get_file_info(selector)
+    visible = {i.path for i in store.files(str(partition.path))}
+    # Hidden files only: a late write that appeared after the merge stays.
+    store.delete_files(i.path for i in infos if i.path != keep and i.path not in visible)
+
+
 def compact_lake(
-    lake_root: Path,
+    lake_root: LakeRoot,
     *,
     now: datetime | None = None,
     min_files: int = 4,
@@ -117,15 +139,17 @@ def compact_lake(
 ) -> CompactionReport:
     """Compact every closed hour partition holding at least `min_files` files."""
     now = now or datetime.now(UTC)
-    shutil.rmtree(Path(lake_root) / STAGING, ignore_errors=True)  # left by a crash
+    store = as_store(lake_root)
+    if store.local:
+        shutil.rmtree(Path(store.root) / STAGING, ignore_errors=True)  # left by a crash
     due = [
         p
-        for p in hour_partitions(lake_root)
+        for p in hour_partitions(store)
         if p.start + timedelta(hours=1) + grace <= now and len(p.files()) >= min_files
     ]
     total = CompactionReport()
     for done, partition in enumerate(due, start=1):
-        one = compact_partition(lake_root, RECORD_TYPES[partition.table], partition)
+        one = compact_partition(store, RECORD_TYPES[partition.table], partition)
         for name in vars(total):
             setattr(total, name, getattr(total, name) + getattr(one, name))
         log.info(
@@ -139,5 +163,6 @@ def compact_lake(
         )
         if on_progress is not None:
             on_progress(done, len(due))
-    shutil.rmtree(Path(lake_root) / STAGING, ignore_errors=True)
+    if store.local:
+        shutil.rmtree(Path(store.root) / STAGING, ignore_errors=True)
     return total

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from vigil.db.models import Camera, Clip, Event, FaceDetection
 from vigil.lake.partitions import hour_partitions
+from vigil.lake.store import LakeRoot
 from vigil.media.paths import RECORD_DAY, RECORD_NAME, MediaPaths, parse_record_name
 from vigil.records.schemas import RECORD_TYPES
 from vigil.stats.hourly import TABLE as HOURLY_STATS
@@ -102,7 +103,7 @@ def take_inventory(
     session: Session,
     store: ObjectStore,
     paths: MediaPaths,
-    lake_root: Path,
+    lake_root: LakeRoot,
     *,
     now: datetime,
     orphan_grace: timedelta,
@@ -120,7 +121,7 @@ def take_inventory(
 
     tables = (*RECORD_TYPES, HOURLY_STATS)
     for part in hour_partitions(lake_root, tables):
-        size = sum(f.stat().st_size for f in part.path.iterdir() if f.is_file())
+        size = part.size()
         if part.camera_id not in known:
             items.append(Item("orphan_files", part.camera_id, part.start, size, str(part.path)))
         elif part.table != HOURLY_STATS:  # aggregates are tiny and outlive the raw data

@@ -32,6 +32,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.db.models import Clip, Event, FaceDetection
+from vigil.lake.store import LakeRoot, LakeStore, as_store
 from vigil.logs import get_logger
 from vigil.media.paths import MediaPaths
 from vigil.retention.inventory import Inventory, Item, take_inventory
@@ -192,13 +193,16 @@ def _drop_references(session: Session, batch: Sequence[Planned]) -> list[int]:
     return [i for reason, entries in doomed.items() for i in enqueue(session, entries, reason)]
 
 
-def _remove_files(batch: Sequence[Planned], lake_root: Path, media_root: Path) -> None:
+def _remove_files(batch: Sequence[Planned], lake: LakeStore, media_root: Path) -> None:
+    lake_root = Path(lake.root)
     trash = lake_root / TRASH
     for p in batch:
         path = Path(p.item.ref)
         if p.item.kind == "recording" or (p.item.kind == "orphan_files" and path.is_file()):
             path.unlink(missing_ok=True)
             _prune_empty(path.parent, media_root)
+        elif p.item.kind in ("lake_hour", "orphan_files") and not lake.local:
+            lake.delete_dir(p.item.ref)  # an S3 prefix: no directory to move aside
         elif p.item.kind in ("lake_hour", "orphan_files") and path.is_dir():
             trash.mkdir(parents=True, exist_ok=True)
             aside = trash / uuid.uuid4().hex
@@ -223,7 +227,7 @@ def sweep(
     sessions: sessionmaker[Session],
     store: ObjectStore,
     paths: MediaPaths,
-    lake_root: Path,
+    lake_root: LakeRoot,
     policy: RetentionPolicy,
     *,
     now: datetime | None = None,
@@ -233,14 +237,15 @@ def sweep(
     """One retention sweep (see the module doc). on_batch(batch index, items done, items
     planned) runs after each batch's references are committed and its files deleted."""
     now = now or datetime.now(UTC)
-    lake_root = Path(lake_root)
+    lake = as_store(lake_root)
     report = SweepReport(dry_run=dry_run, cap_bytes=policy.cap_bytes)
     if not dry_run:
-        shutil.rmtree(lake_root / TRASH, ignore_errors=True)
+        if lake.local:
+            shutil.rmtree(Path(lake.root) / TRASH, ignore_errors=True)
         report.recovered_objects = drain(sessions, store, batch_size=policy.batch_size).objects
     with sessions() as session:
         inventory = take_inventory(
-            session, store, paths, lake_root, now=now, orphan_grace=policy.orphan_grace
+            session, store, paths, lake, now=now, orphan_grace=policy.orphan_grace
         )
     planned = plan(inventory, policy, now)
     report.bytes_before = inventory.total_bytes
@@ -252,7 +257,7 @@ def sweep(
             with sessions() as session:
                 journal_ids = _drop_references(session, batch)
                 session.commit()
-            _remove_files(batch, lake_root, paths.root)
+            _remove_files(batch, lake, paths.root)
             if on_batch is not None:  # between the commit and the object deletes
                 on_batch(report.batches, start, len(planned))
             drain(sessions, store, batch_size=policy.batch_size, ids=journal_ids)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
 from prometheus_client import Gauge
 
 from vigil.lake.partitions import hour_partitions
+from vigil.lake.store import LakeRoot
 from vigil.logs import get_logger
 from vigil.media.paths import MediaPaths
 from vigil.records.schemas import RECORD_TYPES
@@ -33,7 +33,7 @@ STORAGE_MEASURED = Gauge(
 Usage = Counter[tuple[str, int]]  # (area, camera id) -> bytes
 
 
-def measure(paths: MediaPaths, store: ObjectStore, lake_root: Path) -> Usage:
+def measure(paths: MediaPaths, store: ObjectStore, lake_root: LakeRoot) -> Usage:
     usage: Usage = Counter()
     for camera_key, _, _, size in recordings(paths):
         if camera_key.isdigit():
@@ -43,7 +43,7 @@ def measure(paths: MediaPaths, store: ObjectStore, lake_root: Path) -> Usage:
         if camera is not None:
             usage["objects", camera] += info.size
     for part in hour_partitions(lake_root, tuple(RECORD_TYPES)):
-        usage["lake", part.camera_id] += sum(f.stat().st_size for f in part.files())
+        usage["lake", part.camera_id] += part.size()
     return usage
 
 

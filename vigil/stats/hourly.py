@@ -8,22 +8,18 @@ from the database (the reconciled truth), detections from the lake. Read them wi
 
 from __future__ import annotations
 
-import glob
-import os
-import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vigil.db.models import Event
-from vigil.lake.layout import TEMP_SUFFIX, partition_dir
-from vigil.lake.partitions import HOUR, hour_files, hour_floor
+from vigil.lake.partitions import HOUR, hour_floor
+from vigil.lake.store import LakeRoot, as_store
+from vigil.records.schemas import RECORD_TYPES
 
 TABLE = "hourly_stats"
 TS = pa.timestamp("us", tz="UTC")
@@ -45,13 +41,16 @@ HOURLY_STATS_SCHEMA = pa.schema(
 )
 
 
-def hourly_stats_path(lake_root: Path, camera_id: int, hour: datetime) -> Path:
+def hourly_stats_path(lake_root: LakeRoot, camera_id: int, hour: datetime) -> str:
     hour = hour_floor(hour)
-    directory = partition_dir(lake_root, TABLE, camera_id, f"{hour:%Y-%m-%d}", hour.hour)
-    return directory / "stats.parquet"
+    store = as_store(lake_root)
+    directory = store.partition_dir(TABLE, camera_id, f"{hour:%Y-%m-%d}", hour.hour)
+    return f"{directory}/stats.parquet"
 
 
-def _lake_counts(lake_root: Path, camera_id: int, hour: datetime) -> dict[str, int]:
+def _lake_counts(lake_root: LakeRoot, camera_id: int, hour: datetime) -> dict[str, int]:
+    store = as_store(lake_root)
+    day = f"{hour:%Y-%m-%d}"
     counts = {"frames": 0, "detector_frames": 0, "max_persons": 0}
     counts |= {"detections": 0, "tracks": 0, "faces": 0}
     db = duckdb.connect()
@@ -63,11 +62,12 @@ def _lake_counts(lake_root: Path, camera_id: int, hour: datetime) -> dict[str, i
             "faces": "SELECT count(*)",
         }
         for table, head in queries.items():
-            files = [str(f) for f in hour_files(lake_root, table, camera_id, hour)]
+            directory = store.partition_dir(table, camera_id, day, hour.hour)
+            files = [i.path for i in store.files(directory)]
             if not files:
                 continue
-            source = "read_parquet($files, union_by_name = true, hive_partitioning = false)"
-            row = db.execute(f"{head} FROM {source}", {"files": files}).fetchall()[0]
+            db.register("source", store.dataset(files, RECORD_TYPES[table].schema))
+            row = db.execute(f"{head} FROM source").fetchall()[0]
             if table == "frames":
                 counts["frames"], counts["detector_frames"], counts["max_persons"] = map(int, row)
             elif table == "detections":
@@ -80,7 +80,7 @@ def _lake_counts(lake_root: Path, camera_id: int, hour: datetime) -> dict[str, i
 
 
 def compute_hourly_stats(
-    session: Session, lake_root: Path, camera_id: int, hour: datetime, now: datetime
+    session: Session, lake_root: LakeRoot, camera_id: int, hour: datetime, now: datetime
 ) -> dict[str, Any]:
     hour = hour_floor(hour)
     counts = session.execute(
@@ -100,30 +100,21 @@ def compute_hourly_stats(
     }
 
 
-def write_hourly_stats(lake_root: Path, row: dict[str, Any]) -> Path:
+def write_hourly_stats(lake_root: LakeRoot, row: dict[str, Any]) -> str:
     path = hourly_stats_path(lake_root, int(row["camera_id"]), row["hour_start"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}"
-    try:
-        pq.write_table(pa.Table.from_pylist([row], schema=HOURLY_STATS_SCHEMA), temp)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    table = pa.Table.from_pylist([row], schema=HOURLY_STATS_SCHEMA)
+    as_store(lake_root).write_table(table, path)  # replaces the hour's file atomically
     return path
 
 
-def register_hourly_stats_view(connection: duckdb.DuckDBPyConnection, lake_root: Path) -> None:
+def register_hourly_stats_view(connection: duckdb.DuckDBPyConnection, lake_root: LakeRoot) -> None:
     """A `hourly_stats` view (empty with the right columns until the first hour is written)."""
-    pattern = str(Path(lake_root) / TABLE / "**" / "*.parquet")
-    if glob.glob(pattern, recursive=True):
-        escaped = pattern.replace("'", "''")
-        connection.execute(
-            "CREATE OR REPLACE VIEW hourly_stats AS SELECT * EXCLUDE (date, hour) FROM "  # noqa: S608 (path from settings)
-            f"read_parquet('{escaped}', hive_partitioning = true, union_by_name = true)"
-        )
+    store = as_store(lake_root)
+    files = store.table_files(TABLE)
+    if files:
+        connection.register("_hourly_stats_files", store.dataset(files, HOURLY_STATS_SCHEMA))
+        source = "_hourly_stats_files"
     else:
         connection.register("_hourly_stats_empty", HOURLY_STATS_SCHEMA.empty_table())
-        connection.execute(
-            "CREATE OR REPLACE VIEW hourly_stats AS SELECT * FROM _hourly_stats_empty"
-        )
+        source = "_hourly_stats_empty"
+    connection.execute(f"CREATE OR REPLACE VIEW hourly_stats AS SELECT * FROM {source}")  # noqa: S608 (a constant)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
+from vigil.lake.store import LakeRoot
 from vigil.lake.writer import LakeWriter
 from vigil.logs import get_logger
 from vigil.records.convert import Row
@@ -28,7 +28,7 @@ LakeSnapshot = dict[str, list[Row]]
 class LakeOutput:
     def __init__(
         self,
-        root: Path,
+        root: LakeRoot,
         partition: str,
         *,
         roll_seconds: float,

@@ -1,0 +1,134 @@
+"""bench/results/SUMMARY.md: the headline ratio of every benchmark, with its baseline and date,
+read from the JSON files the benchmarks saved (so it is regenerated without re-running them).
+
+A headline is a figure measured against a baseline in the same run: a `ratio_vs_baseline` on a
+row of a results list (the baseline row itself, 1.0, is left out), or a key naming a
+comparison (`*_vs_*`, `*speedup*`) anywhere in the file; benchmarks whose JSON holds no ratio
+(ingest) have a small extractor deriving it from the figures they did save.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SUMMARY = "SUMMARY.md"
+_LABEL_KEYS = ("name", "run", "variant", "precision")
+_CONTEXT_KEYS = ("workload", "cameras", "threads")
+
+
+@dataclass(frozen=True)
+class Headline:
+    bench: str
+    source: str  # the JSON file's name
+    figure: str
+    ratio: float
+    baseline: str
+    measured_at: str  # ISO date of the run
+
+
+def _label(row: dict[str, Any]) -> str:
+    head = next((str(row[k]) for k in _LABEL_KEYS if k in row), "run")
+    context = [f"{k} {row[k]}" for k in _CONTEXT_KEYS if k in row]
+    return f"{head} ({', '.join(context)})" if context else head
+
+
+def _is_comparison(key: str) -> bool:
+    return "_vs_" in key or "speedup" in key or key.startswith("ratio_")
+
+
+def _ratios(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, float]]:
+    """(figure, ratio) for every comparison found in `node`."""
+    if isinstance(node, list):
+        for i, row in enumerate(node):
+            ratio_value = row.get("ratio_vs_baseline") if isinstance(row, dict) else None
+            if not isinstance(ratio_value, int | float):
+                continue
+            ratio = float(row["ratio_vs_baseline"])
+            # The baseline row itself (named so, or the list's first row at exactly 1).
+            if not _label(row).startswith("baseline") and not (i == 0 and ratio == 1.0):
+                yield _label(row), ratio
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key in ("settings", "machine", "versions"):
+            continue
+        if _is_comparison(key) and key != "ratio_vs_baseline":
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                yield " ".join((*path, key)).replace("_", " "), float(value)
+            elif isinstance(value, dict):
+                for sub, number in value.items():
+                    if isinstance(number, int | float) and not isinstance(number, bool):
+                        yield f"{key.replace('_', ' ')} {sub}", float(number)
+            continue
+        if isinstance(value, dict | list):
+            yield from _ratios(value, (*path, key) if key != "results" else path)
+
+
+def _ingest(data: dict[str, Any]) -> Iterator[tuple[str, float]]:
+    """Re-encoding CPU over stream copy's, per camera count (ingest saves no ratio itself)."""
+    rows = data.get("results", [])
+    by = {(r.get("variant"), r.get("cameras")): r for r in rows if isinstance(r, dict)}
+    for (variant, cameras), row in sorted(by.items(), key=lambda kv: str(kv[0])):
+        other = by.get(("reencode", cameras))
+        if variant == "copy" and other and row.get("cpu_seconds_per_camera_minute"):
+            ratio = other["cpu_seconds_per_camera_minute"] / row["cpu_seconds_per_camera_minute"]
+            yield f"stream copy CPU saving, {cameras} cameras (reencode ÷ copy)", float(ratio)
+
+
+_EXTRACTORS: dict[str, Callable[[dict[str, Any]], Iterator[tuple[str, float]]]] = {
+    "ingest": _ingest,
+}
+_BASELINES = {"ingest": "the same cameras re-encoded (libx264) instead of stream-copied"}
+
+
+def headlines(data: dict[str, Any], source: str) -> list[Headline]:
+    bench = str(data.get("bench") or data.get("benchmark") or Path(source).stem)
+    name = Path(source).stem  # dataflow.json and dataflow_int8.json share their bench
+    when = str(data.get("measured_at") or data.get("run_at") or "")[:10] or "unknown"
+    baseline = str(data.get("baseline") or _BASELINES.get(bench, "not recorded"))
+    extract = _EXTRACTORS.get(bench, _ratios)
+    return [Headline(name, source, f, r, baseline, when) for f, r in extract(data)]
+
+
+def collect(results: Path = RESULTS) -> list[Headline]:
+    rows: list[Headline] = []
+    for path in sorted(results.glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: not a benchmark result ({exc})") from exc
+        if isinstance(data, dict):
+            rows.extend(headlines(data, path.name))
+    return rows
+
+
+def render(rows: list[Headline]) -> str:
+    lines = [
+        "# Benchmark summary",
+        "",
+        "Generated by `python -m bench --summary-only` from the JSON files in this directory;",
+        "each ratio is against a baseline measured in the same run (above 1: faster or cheaper",
+        "than the baseline, for ratios of throughput; see each benchmark's docstring).",
+        "",
+        "| benchmark | figure | ratio | baseline | measured | file |",
+        "|---|---|---:|---|---|---|",
+    ]
+    for row in rows:
+        cells = [row.bench, row.figure, f"{row.ratio:.3g}", row.baseline, row.measured_at]
+        cells = [c.replace("|", "\\|") for c in cells]
+        lines.append("| " + " | ".join(cells) + f" | [{row.source}]({row.source}) |")
+    if not rows:
+        lines.append("| (no results yet) | | | | | |")
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(results: Path = RESULTS) -> Path:
+    out = results / SUMMARY
+    out.write_text(render(collect(results)))
+    return out
