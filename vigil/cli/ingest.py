@@ -23,7 +23,8 @@ def ingest() -> None:
     from vigil.ingest.service import IngestService
     from vigil.lake.store import lake_from_settings
     from vigil.lake.writer import LakeWriter
-    from vigil.media.paths import MediaPaths
+    from vigil.lake.store import lake_from_settings
+from vigil.media.paths import MediaPaths
     from vigil.media.supervisor import SupervisorConfig
     from vigil.records import CAMERA_HEALTH
     from vigil.retention.usage import StorageMeter, measure
@@ -60,7 +61,7 @@ def ingest() -> None:
     if settings.ingest_health_port:
         server = HealthServer(service.health, settings.ingest_health_port).start()
     store = object_store_from_settings(settings)
-    paths, lake = MediaPaths(settings.media_dir), settings.resolved_lake_dir
+    paths, lake = MediaPaths(settings.media_dir), lake_from_settings(settings)
     meter = StorageMeter(
         lambda: measure(paths, store, lake), settings.storage_metrics_seconds
     ).start()
