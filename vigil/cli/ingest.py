@@ -23,8 +23,7 @@ def ingest() -> None:
     from vigil.ingest.service import IngestService
     from vigil.lake.store import lake_from_settings
     from vigil.lake.writer import LakeWriter
-    from vigil.lake.store import lake_from_settings
-from vigil.media.paths import MediaPaths
+    from vigil.media.paths import MediaPaths
     from vigil.media.supervisor import SupervisorConfig
     from vigil.records import CAMERA_HEALTH
     from vigil.retention.usage import StorageMeter, measure
