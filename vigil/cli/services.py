@@ -33,7 +33,7 @@ def up(
         [],
         "--skip",
         help="a service not to start (repeatable): object-store, broker, demo-camera, api, "
-        "ingest, dataflow, dagster, dashboard",
+        "ingest, dataflow, alerts, dagster, dashboard",
     ),
 ) -> None:
     """Run the whole platform with embedded defaults (migrate, seed, start every service)."""
