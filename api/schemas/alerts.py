@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
@@ -22,8 +23,13 @@ DeliveryStatus = Literal["pending", "sent", "failed", "skipped", "merged"]
 Channel = Literal["email", "webhook"]
 
 
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())  # scans the tz database: once
+
+
 def _time_zone(name: str) -> str:
-    if name not in available_timezones():
+    if name not in _time_zones():
         raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Europe/Paris)")
     return name
 
