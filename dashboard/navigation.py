@@ -9,7 +9,7 @@ from streamlit.navigation.page import StreamlitPage
 def pages() -> dict[str, StreamlitPage]:
     """Every screen by its URL path, the first being the landing page. Built on every run:
     a page object carries per-run state, so it must not be shared between sessions."""
-    from dashboard.pages import cameras, events, live, stats, zones  # they link back here
+    from dashboard.pages import alerts, cameras, events, live, stats, zones  # they link back here
 
     screens = [
         (live.render, "live", "Live", ":material/live_tv:"),
@@ -17,6 +17,7 @@ def pages() -> dict[str, StreamlitPage]:
         (cameras.render, "cameras", "Cameras", ":material/videocam:"),
         (zones.render, "zones", "Zones", ":material/pentagon:"),
         (stats.render, "stats", "Stats", ":material/bar_chart:"),
+        (alerts.render, "alerts", "Alerts", ":material/mail:"),
     ]
     return {
         path: st.Page(render, url_path=path, title=title, icon=icon, default=index == 0)

@@ -167,9 +167,7 @@ class World:
                 "confidence": confidence,
                 "track_ids": list(range(people)),
             }
-            self.producer.send(
-                self.topics.events, camera_id, value, schema_version=SCHEMA_VERSION
-            )
+            self.producer.send(self.topics.events, camera_id, value, schema_version=SCHEMA_VERSION)
         self.producer.flush()
         return event_id
 

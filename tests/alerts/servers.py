@@ -37,15 +37,14 @@ class Mailbox:
     release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         with self.lock:
             self.data_commands += 1
             held = self.data_commands == self.hold_at
             answer = self.refuse.pop(0) if self.refuse else None
         if held:
             self.holding.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.05)
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait)
             return "451 held by the test, not accepted"
         if answer is not None:
             return answer

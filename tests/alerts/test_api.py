@@ -133,7 +133,7 @@ def test_a_zone_of_another_camera_is_refused(client: TestClient, alice: dict) ->
 def test_every_endpoint_is_owner_only(client: TestClient, alice: dict, bob: dict) -> None:
     camera = _camera(client, alice)
     client.post(f"/api/v1/cameras/{camera}/alerts/test", headers=alice)  # one delivery row
-    calls = [
+    calls: list[tuple[str, str, dict | None]] = [
         ("GET", f"/api/v1/cameras/{camera}/alerts", None),
         ("PUT", f"/api/v1/cameras/{camera}/alerts", {}),
         ("POST", f"/api/v1/cameras/{camera}/alerts/test", None),
@@ -189,9 +189,9 @@ def test_refused_test_message_fails_with_the_reason(
     smtp[0].refuse.append("550 no such user here")
     alice = signup_and_login(mail_client, "alice@example.com")
     camera = _camera(mail_client, alice)
-    (delivery,) = mail_client.post(
-        f"/api/v1/cameras/{camera}/alerts/test", headers=alice
-    ).json()["deliveries"]
+    (delivery,) = mail_client.post(f"/api/v1/cameras/{camera}/alerts/test", headers=alice).json()[
+        "deliveries"
+    ]
     assert delivery["status"] == "failed"
     assert delivery["error"] == "SMTP 550 no such user here"
 

@@ -13,9 +13,7 @@ from tests.alerts.servers import Mailbox, webhook_server
 from vigil.alerts.message import SIGNATURE_HEADER
 
 
-def test_one_well_formed_email_per_opened_event(
-    world: World, smtp: tuple[Mailbox, int]
-) -> None:
+def test_one_well_formed_email_per_opened_event(world: World, smtp: tuple[Mailbox, int]) -> None:
     mailbox, _ = smtp
     owner = world.user("owner@example.com", time_zone="Europe/Paris")
     camera = world.camera(owner, "Front door")
@@ -59,7 +57,11 @@ def test_kind_off_and_filters_send_nothing(world: World, smtp: tuple[Mailbox, in
     camera = world.camera(owner)
     walkway, gate = world.zone(camera, "Walkway"), world.zone(camera, "Gate")
     world.configure(
-        camera, event_types=["intrusion"], min_confidence=0.6, zone_ids=[walkway], cooldown_seconds=0
+        camera,
+        event_types=["intrusion"],
+        min_confidence=0.6,
+        zone_ids=[walkway],
+        cooldown_seconds=0,
     )
     world.open_event(camera, T0, kind="motion", zone_id=walkway)  # kind off
     world.open_event(camera, T0 + timedelta(minutes=1), zone_id=walkway, confidence=0.5)
@@ -147,9 +149,7 @@ def test_refused_then_accepted_is_retried_and_delivered(
     assert len(mailbox.messages()) == 1
 
 
-def test_permanent_refusal_fails_with_the_reason(
-    world: World, smtp: tuple[Mailbox, int]
-) -> None:
+def test_permanent_refusal_fails_with_the_reason(world: World, smtp: tuple[Mailbox, int]) -> None:
     mailbox, _ = smtp
     mailbox.refuse += ["554 message rejected as spam"]
     camera = world.camera(world.user("owner@example.com"))
