@@ -8,8 +8,11 @@ import hmac
 import json
 from datetime import timedelta
 
+import pytest
+from pydantic import SecretStr
+
 from tests.alerts.conftest import SNAPSHOT, T0, World, drained, running, wait_for
-from tests.alerts.servers import Mailbox, webhook_server
+from tests.alerts.servers import Mailbox, smtp_server, webhook_server
 from vigil.alerts.message import SIGNATURE_HEADER
 
 
@@ -229,3 +232,39 @@ def test_health_reports_polling(world: World) -> None:
         healthy, details = wait_for(lambda: service.health()[0] and service.health())
     assert healthy
     assert details["smtp_configured"] is True
+
+
+def _authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+        b"vigil",
+        b"right-password-42",
+    )
+    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
+
+
+@pytest.mark.parametrize(
+    ("password", "status"), [("right-password-42", "sent"), ("wr0ng-pw", "failed")]
+)
+def test_smtp_login_from_the_settings(world: World, password: str, status: str) -> None:
+    options = {
+        "authenticator": _authenticator,
+        "auth_required": True,
+        "auth_require_tls": False,
+    }
+    with smtp_server(**options) as (mailbox, port):
+        world.settings.smtp_port = port
+        world.settings.smtp_username = "vigil"
+        world.settings.smtp_password = SecretStr(password)
+        camera = world.camera(world.user("owner@example.com"))
+        world.open_event(camera, T0)
+        with running(world.settings) as service:
+            drained(service, 3)
+            (row,) = world.settled(1)
+    assert row.status == status
+    assert len(mailbox.messages()) == (status == "sent")
+    if status == "failed":
+        assert row.attempts == 1  # 535: retrying cannot help
+        assert row.error is not None and row.error.startswith("SMTP 535")
+        assert password not in row.error

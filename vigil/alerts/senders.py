@@ -83,6 +83,8 @@ class SmtpSender:
             raw = exc.smtp_error
             text = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw or "")
             raise self._error(f"SMTP {exc.smtp_code} {text}", exc.smtp_code >= 500) from exc
+        except smtplib.SMTPNotSupportedError as exc:  # e.g. no STARTTLS: a setting to fix
+            raise self._error(f"{type(exc).__name__}: {exc}", True) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise self._error(f"{type(exc).__name__}: {exc}", False) from exc
 

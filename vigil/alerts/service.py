@@ -14,12 +14,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from confluent_kafka import KafkaException
 from prometheus_client import Counter, Gauge
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.alerts.dispatch import Dispatcher
 from vigil.alerts.rules import AlertEvent, filtered_out
-from vigil.alerts.store import due, ensure_event_row, load_config, next_due_in, plan_deliveries
+from vigil.alerts.store import (
+    due,
+    ensure_event_row,
+    load_config,
+    next_due_in,
+    plan_deliveries,
+    retry_delay,
+)
 from vigil.broker.consumer import JsonConsumer, Record
 from vigil.db.models import Event
 from vigil.logs import get_logger
@@ -31,6 +40,7 @@ DECISIONS = Counter(
     "vigil_alert_decisions", "Opened events seen by the alert service, by decision", ["decision"]
 )
 PENDING = Gauge("vigil_alert_deliveries_pending", "Deliveries waiting to be sent or retried")
+ERRORS = Counter("vigil_alert_service_errors", "Errors the alert service recovered from", ["what"])
 SNAPSHOT_GRACE_SECONDS = 1.0
 LAST_POLL = Gauge("vigil_alert_last_poll_timestamp", "When the alert service last polled")
 
@@ -75,13 +85,40 @@ class AlertService:
                 record = self.consumer.poll(min(wait, 0.5))
                 self._last_poll = self.clock()
                 LAST_POLL.set_to_current_time()
-                if record is not None:
-                    self.handle(record)
-                    self.consumer.commit()  # after the record's rows are written
+                if record is not None and self._handle_until_done(record):
+                    self._commit()  # after the record's rows are written
                     self.handled += 1
         finally:
             self.consumer.close()
             log.info("alerts_stopped", records_handled=self.handled)
+
+    def _handle_until_done(self, record: Record) -> bool:
+        """Handle `record`, retrying while the database is away: the consumer's position is
+        past it already, so moving on would lose it. False if stopped meanwhile."""
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                self.handle(record)
+                return True
+            except SQLAlchemyError as exc:
+                failures += 1
+                delay = retry_delay(failures, 1.0, 30.0)
+                ERRORS.labels("database").inc()
+                log.error(
+                    "alert_record_retry",
+                    error=str(exc).splitlines()[0],
+                    offset=record.offset,
+                    retry_in_seconds=delay,
+                )
+                self._stop.wait(delay)
+        return False
+
+    def _commit(self) -> None:
+        try:
+            self.consumer.commit()
+        except KafkaException as exc:  # e.g. a rebalance: the record is read again, a no-op
+            ERRORS.labels("commit").inc()
+            log.warning("alert_commit_failed", error=str(exc))
 
     def handle(self, record: Record) -> None:
         event = AlertEvent.from_record(record.value)
@@ -133,6 +170,15 @@ class AlertService:
 
     def send_due(self) -> float:
         """Send every delivery that is due; returns the seconds until the next one is."""
+        try:
+            return self._send_due()
+        except SQLAlchemyError as exc:
+            ERRORS.labels("database").inc()
+            log.error("alert_send_loop_failed", error=str(exc).splitlines()[0])
+            self._stop.wait(2.0)
+            return 0.5
+
+    def _send_due(self) -> float:
         while not self._stop.is_set():
             with self.sessions.begin() as session:
                 rows = due(session, limit=1)
