@@ -15,14 +15,17 @@ import httpx
 from pydantic import BaseModel
 
 from dashboard.models import (
+    AlertSettings,
     Camera,
     CameraPage,
+    DeliveryPage,
     Event,
     EventPage,
     HealthPage,
     HourlyStat,
     HourlyStats,
     SystemStatus,
+    TestResult,
     Token,
     User,
     Zone,
@@ -234,3 +237,28 @@ class VigilClient:
     def system(self) -> SystemStatus:
         """Services' health and the caller's cameras' figures, from `GET /system`."""
         return self._get(SystemStatus, "/system")
+
+    # --- alerts --------------------------------------------------------------------------------
+    def alert_settings(self, camera_id: int) -> AlertSettings:
+        return self._get(AlertSettings, f"/cameras/{camera_id}/alerts")
+
+    def save_alert_settings(self, camera_id: int, body: dict[str, Any]) -> AlertSettings:
+        response = self._send("PUT", f"/cameras/{camera_id}/alerts", json=body)
+        return AlertSettings.model_validate_json(response.content)
+
+    def send_test_alert(self, camera_id: int) -> TestResult:
+        response = self._send("POST", f"/cameras/{camera_id}/alerts/test")
+        return TestResult.model_validate_json(response.content)
+
+    def deliveries(
+        self,
+        camera_id: int | None = None,
+        status: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> DeliveryPage:
+        params: dict[str, Any] = {"limit": limit}
+        for name, value in (("camera_id", camera_id), ("status", status), ("cursor", cursor)):
+            if value is not None:
+                params[name] = value
+        return self._get(DeliveryPage, "/alerts/deliveries", **params)

@@ -147,3 +147,53 @@ class SystemStatus(ApiModel):
     services: list[ServiceHealth]
     cameras: list[CameraFigures]
     storage: StorageFigures
+
+
+class KindSettings(ApiModel):
+    enabled: bool
+    cooldown_seconds: int
+
+
+class QuietHours(ApiModel):
+    start: str
+    end: str
+
+
+class AlertSettings(ApiModel):
+    camera_id: int
+    kinds: dict[str, KindSettings]
+    email_enabled: bool
+    recipients: list[str]
+    effective_recipients: list[str]
+    quiet_hours: list[QuietHours]
+    min_confidence: float | None
+    zone_ids: list[int] | None
+    webhook_url: str | None
+    webhook_secret: str | None
+    time_zone: str
+    smtp_configured: bool
+
+
+class Delivery(ApiModel):
+    id: int
+    camera_id: int
+    event_id: str | None
+    channel: str
+    kind: str
+    recipient: str
+    status: str
+    error: str | None
+    attempts: int
+    merged_count: int
+    event_ts: datetime | None
+    created_at: datetime
+    completed_at: datetime | None
+
+
+class DeliveryPage(ApiModel):
+    items: list[Delivery]
+    next_cursor: str | None
+
+
+class TestResult(ApiModel):
+    deliveries: list[Delivery]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from dashboard.pages import cameras, events, live, stats, system, zones
+from dashboard.pages import alerts, cameras, events, live, stats, system, zones
 
 
 def pages() -> dict[str, StreamlitPage]:
@@ -18,6 +18,7 @@ def pages() -> dict[str, StreamlitPage]:
         (zones.render, "zones", "Zones", ":material/pentagon:"),
         (stats.render, "stats", "Stats", ":material/bar_chart:"),
         (system.render, "system", "System", ":material/monitor_heart:"),
+        (alerts.render, "alerts", "Alerts", ":material/mail:"),
     ]
     return {
         path: st.Page(render, url_path=path, title=title, icon=icon, default=index == 0)

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_BINARY = Path(compose.__file__).resolve().parent / "docker-compose"
 EXPECTED = {
     "api", "postgres", "redis", "minio", "redpanda", "dagster-webserver", "worker", "ingest",
-    "dataflow", "dashboard", "migrate",
+    "dataflow", "dashboard", "migrate", "alerts",
 }  # fmt: skip
 
 

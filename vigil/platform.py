@@ -256,6 +256,11 @@ def _start_dataflow(platform: Platform) -> None:
     platform.start(platform.child("dataflow", ["dataflow"], f"http://127.0.0.1:{port}/healthz"))
 
 
+def _start_alerts(platform: Platform) -> None:
+    port = platform.settings.alerts_health_port
+    platform.start(platform.child("alerts", ["alerts"], f"http://127.0.0.1:{port}/healthz"))
+
+
 def _start_dagster(platform: Platform) -> None:
     s = platform.settings
     # One code server for both: each would otherwise start its own (about 300 MB apiece).
@@ -305,6 +310,7 @@ STEPS: dict[str, PlatformStep] = {
     "api": _start_api,
     "ingest": _start_ingest,
     "dataflow": _start_dataflow,
+    "alerts": _start_alerts,
     "dagster": _start_dagster,
     "dashboard": _start_dashboard,
 }

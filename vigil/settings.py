@@ -129,12 +129,22 @@ class Settings(BaseSettings):
     dataflow_cameras_file: Path | None = None  # replay local videos instead of the cameras table
 
     # --- email alerts --------------------------------------------------------------------------
-    smtp_host: str | None = None  # unset: alerts are recorded as not sent
+    smtp_host: str | None = None  # unset: alert emails are recorded as skipped
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str = "vigil@localhost"
     smtp_starttls: bool = True
+    smtp_ssl: bool = False  # implicit TLS (usually port 465) instead of STARTTLS
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    alerts_health_port: int = Field(default=8030, ge=0, le=65535)
+    alerts_consumer_group: str = "vigil-alerts"
+    alerts_max_attempts: int = Field(default=5, ge=1, le=100)
+    alerts_retry_initial_seconds: float = Field(default=2.0, gt=0, le=3600)
+    alerts_retry_max_seconds: float = Field(default=300.0, gt=0, le=86400)
+    alerts_event_wait_seconds: float = Field(default=10.0, ge=0, le=600)
+    alerts_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    dashboard_url: str | None = None  # the dashboard as alert recipients reach it
 
     # --- clips, lake upkeep and retention (Dagster assets) ------------------------------------
     clip_pre_padding_seconds: float = Field(default=5.0, ge=0, le=300)
@@ -223,6 +233,12 @@ class Settings(BaseSettings):
     @property
     def resolved_dagster_home(self) -> Path:
         return self.dagster_home or self.data_dir / "dagster"
+
+    @property
+    def resolved_dashboard_url(self) -> str:
+        return (self.dashboard_url or f"http://{self.dashboard_host}:{self.dashboard_port}").rstrip(
+            "/"
+        )
 
     @property
     def resolved_api_url(self) -> str:

@@ -30,4 +30,5 @@ class UserResponse(BaseModel):
 
     id: int
     email: str
+    time_zone: str
     created_at: datetime

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta, tzinfo
 import streamlit as st
 
 from dashboard import session, ui
-from dashboard.client import EventFilter
+from dashboard.client import ApiError, EventFilter
 from dashboard.formatting import ago, browser_tz, duration, local_time, md, now
 from dashboard.media import event_media_html
 from dashboard.models import Camera, Event
@@ -86,11 +86,11 @@ def _more(loaded: Loaded) -> None:
     loaded.cursor = page.next_cursor
 
 
-def _event(event: Event, camera: str, tz: tzinfo) -> None:
+def _event(event: Event, camera: str, tz: tzinfo, key: str = "event") -> None:
     """A card: the clip (its snapshot as poster) above what happened, when, for how long."""
     title = "Intrusion" if event.type == "intrusion" else "Motion"
     when = local_time(event.start, tz)
-    with st.container(border=True, key=f"event_{event.id}"):
+    with st.container(border=True, key=f"{key}_{event.id}"):
         st.html(event_media_html(event, session.token(), f"{title} on {camera} at {when}"))
         colour = "red" if event.type == "intrusion" else "blue"
         st.markdown(f"**{title}** :{colour}-badge[{md(camera)}]")
@@ -118,6 +118,20 @@ def _grid(events: list[Event], names: dict[int, str], tz: tzinfo) -> None:
                 _event(event, names.get(event.camera_id, f"camera {event.camera_id}"), tz)
 
 
+def _linked(event_id: str, names: dict[int, str], tz: tzinfo) -> None:
+    """The event an alert email links to (`?event=<id>`), above the list."""
+    try:
+        event = session.client().event(event_id)
+    except ApiError as exc:
+        if exc.status == 401:
+            session.handle(exc, "Loading the event")
+        st.warning("That event is not one of your cameras' (or no longer exists).")
+        return
+    st.subheader("From your alert")
+    with st.columns(COLUMNS)[0]:
+        _event(event, names.get(event.camera_id, f"camera {event.camera_id}"), tz, "linked")
+
+
 def render() -> None:
     st.title("Events")
     cameras = session.load("Loading your cameras", session.client().all_cameras)
@@ -125,6 +139,8 @@ def render() -> None:
         ui.no_cameras("No cameras yet — add one, and its events will show up here.")
         return
     tz = browser_tz()
+    if linked := st.query_params.get("event"):
+        _linked(linked, {c.id: c.name for c in cameras}, tz)
     key, filters = _filters(cameras, tz)
     refresh = st.button("Refresh", icon=":material/refresh:", help="Load the newest events")
     loaded: Loaded | None = st.session_state.get(_STATE)

@@ -20,6 +20,7 @@ import cv2
 import httpx
 import pytest
 
+from tests.alerts.servers import Mailbox, smtp_server
 from vigil.broker.consumer import JsonConsumer
 from vigil.broker.topics import Topics
 from vigil.embedded.process import free_port, free_port_block
@@ -69,6 +70,7 @@ class Platform:
             f"{self.base}/readyz",
             f"http://127.0.0.1:{env['VIGIL_INGEST_HEALTH_PORT']}/healthz",
             f"http://127.0.0.1:{env['VIGIL_DATAFLOW_HEALTH_PORT']}/healthz",
+            f"http://127.0.0.1:{env['VIGIL_ALERTS_HEALTH_PORT']}/healthz",
             f"http://127.0.0.1:{env['VIGIL_DAGSTER_PORT']}/server_info",
             f"http://127.0.0.1:{env['VIGIL_DAGSTER_DAEMON_HEALTH_PORT']}/healthz",
             f"http://127.0.0.1:{env['VIGIL_DASHBOARD_PORT']}/_stcore/health",
@@ -86,7 +88,15 @@ class Platform:
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def platform(
+    tmp_path_factory: pytest.TempPathFactory, mailbox: tuple[Mailbox, int]
+) -> Iterator[Platform]:
     tmp = tmp_path_factory.mktemp("up")
     env = {
         **os.environ,
@@ -103,6 +113,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         "VIGIL_DEMO_EMAIL": "owner@example.com",
         "VIGIL_DEMO_PASSWORD": "a long demo password",
         "VIGIL_LAKE_ROLL_SECONDS": "5",
+        "VIGIL_ALERTS_HEALTH_PORT": str(free_port()),
+        "VIGIL_SMTP_HOST": "127.0.0.1",
+        "VIGIL_SMTP_PORT": str(mailbox[1]),
+        "VIGIL_SMTP_STARTTLS": "false",
     }
     for name in ("VIGIL_DATABASE_URL", "VIGIL_KAFKA_BOOTSTRAP", "VIGIL_OBJECT_STORE"):
         env.pop(name, None)
@@ -213,3 +227,19 @@ def test_people_on_the_walkway_give_intrusion_events_with_playable_clips(
         frames += 1
     capture.release()
     assert frames >= 50  # at 10 fps: the event plus its pre/post padding
+
+
+def test_walking_through_the_demo_zone_emails_the_owner_with_the_picture(
+    platform: Platform, mailbox: tuple[Mailbox, int]
+) -> None:
+    inbox, _ = mailbox
+    message = platform.wait(lambda: next(iter(inbox.messages()), None), 420, "an alert email")
+    assert message["To"] == "owner@example.com"
+    assert message["Subject"].startswith("[Vigil] Intrusion at Demo plaza, ")
+    assert [p for p in message.walk() if p.get_content_type() == "image/jpeg"]
+    event = platform.get(f"/api/v1/events/{message['X-Vigil-Event-Id']}").json()
+    assert event["type"] == "intrusion"
+    deliveries = platform.get("/api/v1/alerts/deliveries").json()["items"]
+    assert any(d["event_id"] == event["id"] and d["status"] == "sent" for d in deliveries)
+    emailed = [m["X-Vigil-Event-Id"] for m in inbox.messages()]
+    assert len(emailed) == len(set(emailed))  # once per event

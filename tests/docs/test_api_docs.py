@@ -74,3 +74,5 @@ def test_api_docs_examples_run(api_server: str) -> None:
     assert "crosses the edge" in out
     assert "media not found\n404\n" in out
     assert "0\nnull\n" in out
+    assert "recipients\n" in out  # a bad alert recipient is a 422 on that field
+    assert "skipped\nno SMTP server configured\n" in out

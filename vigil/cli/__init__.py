@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from vigil.cli import dashboard, database, dataflow, ingest, models, pipelines, services, simulator
+from vigil.cli import (
+    alerts,
+    dashboard,
+    database,
+    dataflow,
+    ingest,
+    models,
+    pipelines,
+    services,
+    simulator,
+)
 from vigil.cli import sql as sql_command
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Vigil video surveillance")
+alerts.register(app)
 dashboard.register(app)
 database.register(app)
 dataflow.register(app)

@@ -41,7 +41,7 @@ def up(
         [],
         "--skip",
         help="a service not to start (repeatable): object-store, broker, demo-camera, api, "
-        "ingest, dataflow, dagster, dashboard",
+        "ingest, dataflow, alerts, dagster, dashboard",
     ),
     data_dir: Path = typer.Option(None, help="data directory (default VIGIL_DATA_DIR)"),
     api_port: int = typer.Option(None, min=1, max=65535, help="default VIGIL_API_PORT"),
