@@ -15,4 +15,7 @@ defs = dg.Definitions(
     sensors=[camera_partitions, closed_events],
     schedules=[hourly_reconcile, lake_compaction_schedule, retention_schedule],
     resources=default_resources(),
+    # Steps in the run's own process: a process per step would load Dagster and Vigil again
+    # for each step, for jobs that are small and mostly sequential.
+    executor=dg.in_process_executor,
 )

@@ -262,26 +262,32 @@ def _start_alerts(platform: Platform) -> None:
 
 
 def _start_dagster(platform: Platform) -> None:
+    from vigil.orchestration import instance_environment, prepare_dagster_home
+    from vigil.orchestration.processes import code_server_argv, webserver_argv
+
     s = platform.settings
-    # One code server for both: each would otherwise start its own (about 300 MB apiece).
+    # One code server for the webserver and the daemon: each would otherwise load the
+    # definitions in a code server of its own.
     code = f"127.0.0.1:{s.dagster_code_port}"
+    prepare_dagster_home(s)
+    options = platform.child_options()
+    options["env"] = options["env"] | instance_environment(s)
+    # The code server and the webserver run directly, not through `vigil dagster ...`: such a
+    # wrapper is one more Python process each, and the platform stops their groups itself.
     platform.start(
-        TcpService(
-            "dagster-code-server",
-            vigil_command("dagster", "code-server"),
-            s.dagster_code_port,
-            **platform.child_options(),
-        )
+        TcpService("dagster-code-server", code_server_argv(s), s.dagster_code_port, **options)
     )
     platform.env_overrides["VIGIL_DAGSTER_CODE_SERVER"] = code
+    shared = s.model_copy(update={"dagster_code_server": code})
     platform.start(
-        platform.child(
+        HttpService(
             "dagster-webserver",
-            ["dagster", "webserver"],
+            webserver_argv(shared),
             f"http://{s.dagster_host}:{s.dagster_port}/server_info",
+            **options,
         )
     )
-    platform.start(
+    platform.start(  # through `vigil dagster daemon`, which serves the daemon's /healthz
         platform.child(
             "dagster-daemon",
             ["dagster", "daemon"],

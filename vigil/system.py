@@ -4,6 +4,7 @@ endpoint, and the Prometheus metrics the ingest and dataflow services serve on /
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +41,39 @@ def health_urls(settings: Settings) -> dict[str, str]:
             f"http://{_loopback(settings.dashboard_host)}:{settings.dashboard_port}/_stcore/health"
         ),
     }
+
+
+def broker_address(settings: Settings) -> tuple[str, int]:
+    """The first bootstrap server: the configured Kafka, else the embedded Tansu."""
+    if settings.kafka_bootstrap:
+        host, _, port = settings.kafka_bootstrap.split(",")[0].strip().rpartition(":")
+        return host or "127.0.0.1", int(port)
+    return "127.0.0.1", settings.kafka_embedded_port
+
+
+def object_store_url(settings: Settings) -> str | None:
+    """The S3 endpoint, when objects are not a local directory (AWS itself: not probed)."""
+    if settings.object_store == "embedded":
+        return f"http://127.0.0.1:{settings.seaweedfs_s3_port}"
+    return settings.s3_endpoint_url if settings.object_store == "s3" else None
+
+
+def probe_tcp(name: str, host: str, port: int) -> Probe:
+    url = f"tcp://{host}:{port}"
+    try:
+        socket.create_connection((host, port), timeout=TIMEOUT.connect).close()
+    except OSError as exc:
+        return Probe(name, url, False, f"unreachable: {type(exc).__name__}")
+    return Probe(name, url, True)
+
+
+def probe_s3(name: str, url: str) -> Probe:
+    """Up when the endpoint answers HTTP at all: an anonymous request is refused (403)."""
+    try:
+        httpx.get(url, timeout=TIMEOUT)
+    except httpx.HTTPError as exc:
+        return Probe(name, url, False, f"unreachable: {type(exc).__name__}")
+    return Probe(name, url, True)
 
 
 def probe(name: str, url: str) -> Probe:
@@ -80,8 +114,11 @@ class Snapshot:
 def take_snapshot(settings: Settings, extra: Iterable[Probe] = ()) -> Snapshot:
     """Every probe and both scrapes at once, so a dead service costs one timeout, not several."""
     urls = health_urls(settings)
-    with ThreadPoolExecutor(max_workers=len(urls) + 2) as pool:
+    with ThreadPoolExecutor(max_workers=len(urls) + 4) as pool:
         probes = [pool.submit(probe, name, url) for name, url in urls.items()]
+        probes.append(pool.submit(probe_tcp, "broker", *broker_address(settings)))
+        if (store := object_store_url(settings)) is not None:
+            probes.append(pool.submit(probe_s3, "object store", store))
         dataflow = pool.submit(scrape, f"{settings.resolved_dataflow_url}/metrics")
         ingest = pool.submit(scrape, f"{settings.resolved_ingest_url}/metrics")
         return Snapshot([*extra, *(p.result() for p in probes)], dataflow.result(), ingest.result())

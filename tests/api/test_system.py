@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import make_settings
-from vigil.embedded import free_port
+from vigil.embedded import SeaweedFS, free_port
 from vigil.healthserver import HealthServer
 from vigil.lake.layout import partition_dir
 from vigil.media.paths import MediaPaths
@@ -56,6 +56,7 @@ def settings(database_url: str, tmp_path: Path, services: dict[str, str]) -> Set
         dagster_port=free_port(),
         dagster_daemon_health_port=free_port(),
         dashboard_port=free_port(),
+        kafka_embedded_port=free_port(),
         **services,
     )
 
@@ -123,6 +124,8 @@ def test_system_shows_own_cameras_figures_and_services(
     assert services["api"]["healthy"] and services["dataflow"]["healthy"]
     assert services["ingest"]["healthy"]
     assert not services["dagster"]["healthy"] and "unreachable" in services["dagster"]["detail"]
+    assert not services["broker"]["healthy"]  # nothing listens on its port here
+    assert "object store" not in services  # a local directory: nothing to probe
 
     theirs = client.get("/api/v1/system", headers=bob).json()
     assert [c["camera_id"] for c in theirs["cameras"]] == [bobs]
@@ -159,3 +162,20 @@ def test_system_needs_a_login(client: TestClient) -> None:
     assert client.get("/api/v1/system").status_code == 401
     bad = client.get("/api/v1/system", headers={"Authorization": "Bearer nope"})
     assert bad.status_code == 401
+
+
+def test_the_broker_and_the_object_store_are_probed(
+    client: TestClient, alice: dict, settings: Settings, seaweedfs: SeaweedFS, tansu: str
+) -> None:
+    settings.object_store, settings.s3_endpoint_url = "s3", seaweedfs.endpoint_url
+    settings.kafka_bootstrap = tansu
+    body = client.get("/api/v1/system", headers=alice).json()
+    services = {s["name"]: s for s in body["services"]}
+    assert services["broker"] == {
+        "name": "broker",
+        "url": f"tcp://{tansu}",
+        "healthy": True,
+        "detail": None,
+    }
+    assert services["object store"]["healthy"]
+    assert services["object store"]["url"] == seaweedfs.endpoint_url

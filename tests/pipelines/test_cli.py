@@ -158,3 +158,54 @@ def test_dagster_webserver_and_daemon_stop_with_every_child(env: dict[str, str])
     while _members_alive(data) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _members_alive(data) == []
+
+
+def _code_servers(data: str) -> list[str]:
+    """Command lines of the live `dagster api grpc` processes of this data dir."""
+    found = []
+    for pid in _members_alive(data):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if " api grpc " in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def test_one_code_server_serves_the_webserver_and_the_daemon(env: dict[str, str]) -> None:
+    data = env["VIGIL_DATA_DIR"]
+    web_port, health_port, code_port = free_port(), free_port(), free_port()
+    env = env | {
+        "VIGIL_DAGSTER_PORT": str(web_port),
+        "VIGIL_DAGSTER_DAEMON_HEALTH_PORT": str(health_port),
+        "VIGIL_DAGSTER_CODE_PORT": str(code_port),
+        "VIGIL_DAGSTER_CODE_SERVER": f"127.0.0.1:{code_port}",
+    }
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "vigil", "dagster", name],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        for name in ("code-server", "webserver", "daemon")
+    }
+    try:
+        _wait_healthy(f"http://127.0.0.1:{web_port}/server_info", procs["webserver"], 180)
+        health = _wait_healthy(f"http://127.0.0.1:{health_port}/healthz", procs["daemon"], 180)
+        assert health.json()["status"] == "ok"
+        query = "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"
+        answer = httpx.post(f"http://127.0.0.1:{web_port}/graphql", json={"query": query})
+        entries = answer.json()["data"]["workspaceOrError"]["locationEntries"]
+        assert entries == [{"name": "vigil", "loadStatus": "LOADED"}]
+        # Served by the one code server: the webserver and the daemon started none.
+        servers = _code_servers(data)
+        assert len(servers) == 1 and f"-p {code_port}" in servers[0]
+    finally:
+        for proc in procs.values():
+            proc.send_signal(signal.SIGTERM)
+        codes = {name: proc.wait(timeout=60) for name, proc in procs.items()}
+    assert codes == {"code-server": 0, "webserver": 0, "daemon": 0}

@@ -210,7 +210,7 @@ class SeaweedFS(ManagedProcess):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # The filer's default metadata store, leveldb2, keeps 8 shards each with a 16 MB
         # memtable that fills as objects are written, so RSS grows long before it levels
-        # off. SQLite holds the same metadata in a few MB. Only for a new store: an existing
+        # off; SQLite keeps the same metadata on disk. Only for a new store: an existing
         # one keeps its leveldb2 metadata (weed reads filer.toml from its working directory).
         config = self.data_dir / "filer.toml"
         if not config.exists() and not (self.data_dir / "filerldb2").exists():
