@@ -6,15 +6,16 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vigil.db.base import Base, UTCDateTime, utcnow
+from vigil.db.base import NEVER_REUSED, Base, UTCDateTime, serial_id, utcnow
 
 
 class AlertSettings(Base):
     """Per-camera email alert switch and filters."""
 
     __tablename__ = "alert_settings"
+    __table_args__ = (NEVER_REUSED,)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = serial_id()
     camera_id: Mapped[int] = mapped_column(
         ForeignKey("cameras.id", ondelete="CASCADE"), unique=True
     )
@@ -28,9 +29,12 @@ class AlertSettings(Base):
 
 class AlertDelivery(Base):
     __tablename__ = "alert_deliveries"
-    __table_args__ = (Index("ix_alert_deliveries_camera_ts", "camera_id", "attempted_at"),)
+    __table_args__ = (
+        Index("ix_alert_deliveries_camera_ts", "camera_id", "attempted_at"),
+        NEVER_REUSED,
+    )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = serial_id()
     event_id: Mapped[str | None] = mapped_column(
         ForeignKey("events.id", ondelete="SET NULL"), default=None
     )

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from vigil.db.base import Base, UTCDateTime, utcnow
+from vigil.db.base import NEVER_REUSED, Base, UTCDateTime, serial_id, utcnow
 
 
 class CameraStatus(enum.StrEnum):
@@ -19,9 +19,9 @@ class CameraStatus(enum.StrEnum):
 
 class Camera(Base):
     __tablename__ = "cameras"
-    __table_args__ = (Index("ix_cameras_owner_id_id", "owner_id", "id"),)
+    __table_args__ = (Index("ix_cameras_owner_id_id", "owner_id", "id"), NEVER_REUSED)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = serial_id()
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     # Full URLs including credentials: never returned or logged unmasked (vigil.cameras.urls).
@@ -51,9 +51,9 @@ class CameraHealthEvent(Base):
     """One row per status change of a camera (not per heartbeat)."""
 
     __tablename__ = "camera_health_events"
-    __table_args__ = (Index("ix_camera_health_events_camera_ts", "camera_id", "ts"),)
+    __table_args__ = (Index("ix_camera_health_events_camera_ts", "camera_id", "ts"), NEVER_REUSED)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = serial_id()
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
     ts: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(16))
@@ -63,9 +63,9 @@ class CameraHealthEvent(Base):
 
 class Zone(Base):
     __tablename__ = "zones"
-    __table_args__ = (Index("ix_zones_camera_id", "camera_id"),)
+    __table_args__ = (Index("ix_zones_camera_id", "camera_id"), NEVER_REUSED)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = serial_id()
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     polygon: Mapped[list[Any]] = mapped_column(JSON)  # [[x, y], ...] normalised to 0..1
