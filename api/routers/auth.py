@@ -95,7 +95,7 @@ def login(
             headers={"WWW-Authenticate": "Bearer"},
         )
     lifetime = timedelta(minutes=settings.jwt_lifetime_minutes)
-    token = create_access_token(user.id, settings.jwt_secret_value(), lifetime)
+    token = create_access_token(user.id, user.token_key, settings.jwt_secret_value(), lifetime)
     log.info("login_succeeded", user_id=user.id)
     return TokenResponse(access_token=token, expires_in=int(lifetime.total_seconds()))
 

@@ -8,9 +8,13 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
 from tests.conftest import TEST_JWT_SECRET, signup_and_login
+from vigil.auth.passwords import hash_password
 from vigil.auth.tokens import create_access_token
+from vigil.db.models import User
+from vigil.db.session import session_scope
 from vigil.logs import configure_logging
 from vigil.settings import Settings
 
@@ -141,28 +145,31 @@ def test_tokens_that_must_be_refused(client: TestClient) -> None:
     sub = jwt.decode(valid, options={"verify_signature": False})["sub"]
     now = datetime.now(UTC)
 
-    expired = create_access_token(int(sub), TEST_JWT_SECRET, timedelta(seconds=-5))
+    key = jwt.decode(valid, options={"verify_signature": False})["key"]
+    expired = create_access_token(int(sub), key, TEST_JWT_SECRET, timedelta(seconds=-5))
     header, _payload, signature = valid.split(".")
     tampered_payload = jwt.utils.base64url_encode(  # type: ignore[attr-defined]
-        b'{"sub":"999999","iat":1,"exp":9999999999,"typ":"access"}'
+        b'{"sub":"999999","key":"k","iat":1,"exp":9999999999,"typ":"access"}'
     ).decode()
     tampered = f"{header}.{tampered_payload}.{signature}"
     alg_none = jwt.encode(
-        {"sub": sub, "iat": now, "exp": now + timedelta(hours=1), "typ": "access"},
+        {"sub": sub, "key": key, "iat": now, "exp": now + timedelta(hours=1), "typ": "access"},
         key=None,  # type: ignore[arg-type]
         algorithm="none",
     )
     wrong_alg = jwt.encode(
-        {"sub": sub, "iat": now, "exp": now + timedelta(hours=1), "typ": "access"},
+        {"sub": sub, "key": key, "iat": now, "exp": now + timedelta(hours=1), "typ": "access"},
         TEST_JWT_SECRET + "-but-longer-for-hs512",
         algorithm="HS512",
     )
     other_key = jwt.encode(
-        {"sub": sub, "iat": now, "exp": now + timedelta(hours=1), "typ": "access"},
+        {"sub": sub, "key": key, "iat": now, "exp": now + timedelta(hours=1), "typ": "access"},
         "another-secret-of-sufficient-length-123456",
         algorithm="HS256",
     )
-    no_exp = jwt.encode({"sub": sub, "iat": now, "typ": "access"}, TEST_JWT_SECRET, "HS256")
+    no_exp = jwt.encode(
+        {"sub": sub, "key": key, "iat": now, "typ": "access"}, TEST_JWT_SECRET, "HS256"
+    )
 
     assert _me(client, valid) == 200
     for token in (expired, tampered, alg_none, wrong_alg, other_key, no_exp, "garbage", ""):
@@ -242,3 +249,62 @@ def test_production_without_jwt_secret_refuses_to_start(tmp_path) -> None:
 
     with pytest.raises(ConfigurationError, match="VIGIL_JWT_SECRET"):
         Settings(_env_file=None, env="production", data_dir=tmp_path)  # type: ignore[call-arg]
+
+
+def _signed(claims: dict) -> str:
+    now = datetime.now(UTC)
+    return jwt.encode(
+        {"iat": now, "exp": now + timedelta(hours=1), "typ": "access", **claims},
+        TEST_JWT_SECRET,
+        algorithm="HS256",
+    )
+
+
+def test_a_token_names_the_very_user_it_was_issued_to(
+    client: TestClient, settings: Settings
+) -> None:
+    """A deleted user's token must not act as whoever holds that id next (ids are not reused,
+    and even a row written with the same id has another token key)."""
+    headers = signup_and_login(client, "gone@example.com")
+    token = headers["Authorization"].removeprefix("Bearer ")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    user_id, key = int(claims["sub"]), claims["key"]
+    assert _me(client, token) == 200
+    with session_scope(settings.resolved_database_url) as session:
+        session.execute(delete(User).where(User.id == user_id))
+    with session_scope(settings.resolved_database_url) as session:
+        session.add(
+            User(id=user_id, email="next@example.com", password_hash=hash_password(PASSWORD))
+        )
+    assert _me(client, token) == 401
+    assert _me(client, _signed({"sub": str(user_id), "key": key + "0"})) == 401
+    assert _me(client, _signed({"sub": str(user_id)})) == 401  # no key at all
+    assert _me(client, _signed({"sub": str(user_id), "key": "\ud800"})) == 401
+
+
+@pytest.mark.parametrize(
+    "sub",
+    [
+        "\u0661",
+        "\uff11",
+        "1.0",
+        " 1",
+        "+1",
+        "1_0",
+        "01",
+        "0",
+        "-1",
+        "99999999999",
+        "9" * 400,
+        "",
+        "1\n",
+    ],
+)
+def test_a_subject_that_is_not_plain_ascii_digits_is_401(client: TestClient, sub: str) -> None:
+    signup_and_login(client, "sub@example.com")
+    assert _me(client, _signed({"sub": sub, "key": "k"})) == 401
+
+
+@pytest.mark.parametrize("sub", [1, 10**30, None, ["1"], {"a": 1}])
+def test_a_subject_that_is_not_a_string_is_401(client: TestClient, sub: object) -> None:
+    assert _me(client, _signed({"sub": sub, "key": "k"})) == 401
