@@ -72,5 +72,5 @@ def test_api_docs_examples_run(api_server: str) -> None:
     assert "stream_url\nValue error, must use the rtsp:// or rtsps:// scheme" in out
     assert "\n3\n" in out  # the zone's new dwell
     assert "crosses the edge" in out
-    assert "media not found\n404\n" in out
+    assert "media not found\n404\n401\n" in out
     assert "0\nnull\n" in out

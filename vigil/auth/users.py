@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vigil.auth.passwords import (
+    DEFAULT_MIN_SCORE,
     DUMMY_HASH,
     check_password_policy,
     hash_password,
@@ -27,12 +28,22 @@ def get_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def create_user(session: Session, email: str, password: str) -> User:
+def create_user(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    min_score: int = DEFAULT_MIN_SCORE,
+    is_admin: bool = False,
+) -> User:
+    """A new user; WeakPasswordError or EmailTakenError otherwise. The password is hashed
+    before the email is looked up, so a taken email costs the same time as a free one."""
     email = normalise_email(email)
-    check_password_policy(password, email)
+    check_password_policy(password, email, min_score)
+    password_hash = hash_password(password)
     if get_user_by_email(session, email) is not None:
         raise EmailTakenError(email)
-    user = User(email=email, password_hash=hash_password(password))
+    user = User(email=email, password_hash=password_hash, is_admin=is_admin)
     session.add(user)
     try:
         session.flush()
@@ -40,6 +51,10 @@ def create_user(session: Session, email: str, password: str) -> User:
         session.rollback()
         raise EmailTakenError(email) from None
     return user
+
+
+def has_users(session: Session) -> bool:
+    return session.scalar(select(User.id).limit(1)) is not None
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:

@@ -17,14 +17,13 @@ def api(
 ) -> None:
     """Serve the REST API."""
     settings = bootstrap("api")
-    from api.app import create_app
+    from api.app import UVICORN_OPTIONS, create_app
 
     uvicorn.run(
         create_app(settings),
         host=host or settings.api_host,
         port=port or settings.api_port,
-        log_config=None,  # keep our JSON logging
-        proxy_headers=True,
+        **UVICORN_OPTIONS,  # our JSON logging; X-Forwarded-For only from trusted proxies
     )
 
 
