@@ -105,7 +105,9 @@ def test_integer_ids_are_never_reused_after_migrating(empty_database: str) -> No
     migrate.upgrade(empty_database)
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
-            ddl = dict(conn.execute(text("SELECT name, sql FROM sqlite_master")).all())
+            ddl: dict[str, str] = dict(
+                conn.execute(text("SELECT name, sql FROM sqlite_master")).all()
+            )
             assert all("AUTOINCREMENT" in ddl[t] for t in generated), generated
         else:
             identities = set(
