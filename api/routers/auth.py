@@ -16,7 +16,13 @@ from api.schemas.auth import (
 )
 from vigil.auth.passwords import WeakPasswordError
 from vigil.auth.tokens import create_access_token
-from vigil.auth.users import EmailTakenError, authenticate, create_user, has_users
+from vigil.auth.users import (
+    EmailTakenError,
+    authenticate,
+    create_user,
+    has_users,
+    serialize_signups,
+)
 from vigil.logs import get_logger
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -55,6 +61,7 @@ def signup(body: SignupRequest, request: Request, db: DbDep, settings: SettingsD
     that, signup is open only if VIGIL_SIGNUP_OPEN (default: open in development, closed in
     production)."""
     request.app.state.auth_limiter.check_signup(request)
+    serialize_signups(db)
     first = not has_users(db)
     if not first and not settings.resolved_signup_open:
         raise HTTPException(

@@ -3,6 +3,7 @@ administrator, who creates the others), on PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,17 @@ def test_env_example_ships_no_usable_production_demo_password(tmp_path: Path) ->
     assert loaded.resolved_signup_open is False
     assert loaded.trusted_proxy_networks == ()
     assert DEV_DEMO_PASSWORD not in text.split("VIGIL_DEMO_PASSWORD=", 1)[1].split("\n", 1)[0]
+
+
+def test_concurrent_first_signups_make_one_administrator(
+    client: TestClient, settings: Settings
+) -> None:
+    def signup(n: int) -> int:
+        return _signup(client, f"racer{n}@example.com")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(signup, range(6)))
+    assert all(code in (202, 503) for code in codes), codes  # 503: SQLite busy, retry later
+    with session_scope(settings.resolved_database_url) as session:
+        admins = session.scalar(select(func.count()).select_from(User).where(User.is_admin))
+    assert admins == 1

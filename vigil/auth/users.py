@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -51,6 +51,20 @@ def create_user(
         session.rollback()
         raise EmailTakenError(email) from None
     return user
+
+
+_SIGNUP_LOCK = 0x5616_11  # any constant: one advisory lock for "who signs up first"
+
+
+def serialize_signups(session: Session) -> None:
+    """Hold signups one at a time until the caller's transaction ends, so two concurrent first
+    signups cannot both become the administrator: an advisory lock on PostgreSQL; on SQLite a
+    write statement (matching no row) that takes the database's single write lock before the
+    transaction reads anything."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SIGNUP_LOCK})
+    else:
+        session.execute(text("UPDATE users SET is_admin = is_admin WHERE id < 0"))
 
 
 def has_users(session: Session) -> bool:
