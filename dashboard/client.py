@@ -138,10 +138,10 @@ class VigilClient:
         return model.model_validate_json(self._send("GET", path, params=params).content)
 
     # --- auth ----------------------------------------------------------------------------------
-    def signup(self, email: str, password: str) -> User:
+    def signup(self, email: str, password: str) -> None:
+        """The API answers alike whether or not the email was taken: logging in tells."""
         body = {"email": email, "password": password}
-        response = self._send("POST", "/auth/signup", json=body, ok=(201,))
-        return User.model_validate_json(response.content)
+        self._send("POST", "/auth/signup", json=body, ok=(202,))
 
     def login(self, email: str, password: str) -> Token:
         body = {"email": email, "password": password}

@@ -86,6 +86,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         jwt_secret=TEST_JWT_SECRET,  # type: ignore[arg-type]
         login_rate_limit="1000/minute",
         login_ip_rate_limit="1000/minute",
+        login_pair_rate_limit="1000/minute",
+        signup_rate_limit="1000/minute",
         object_store="local",
         **overrides,
     )
@@ -118,7 +120,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 def signup_and_login(client: TestClient, email: str, password: str = "correct horse 42") -> dict:
     response = client.post("/api/v1/auth/signup", json={"email": email, "password": password})
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -153,7 +153,11 @@ class Platform:
             return
         with session_scope(url) as session:
             result = seed_demo(session, self.settings)
-        log.info("database_ready", demo_user_id=result.user_id, demo_camera_id=result.camera_id)
+        log.info(
+            "database_ready",
+            demo_user_id=result.user_id if result else None,
+            demo_camera_id=result.camera_id if result else None,
+        )
 
     def start(self, process: Service) -> None:
         process.start()

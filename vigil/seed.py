@@ -32,15 +32,21 @@ def demo_stream_url(settings: Settings) -> str:
     return f"rtsp://127.0.0.1:{settings.demo_rtsp_port}{DEMO_STREAM_PATH}"
 
 
-def seed_demo(session: Session, settings: Settings) -> SeedResult:
+def seed_demo(session: Session, settings: Settings) -> SeedResult | None:
     """Create the demo user and camera if missing; keep the demo password in step with the
-    setting so a changed VIGIL_DEMO_PASSWORD takes effect on the next `vigil up`."""
-    password = settings.demo_password.get_secret_value()
+    setting so a changed VIGIL_DEMO_PASSWORD takes effect on the next `vigil up`. None, and
+    nothing created, in production without a demo password of the operator's own."""
+    password = settings.demo_password_value()
+    if password is None:
+        return None
     user = get_user_by_email(session, settings.demo_email)
     created_user = user is None
     if user is None:
+        first = session.scalar(select(User.id).limit(1)) is None
         user = User(
-            email=normalise_email(settings.demo_email), password_hash=hash_password(password)
+            email=normalise_email(settings.demo_email),
+            password_hash=hash_password(password),
+            is_admin=first,  # like any first account: someone must be able to add others
         )
         session.add(user)
         session.flush()

@@ -6,6 +6,7 @@ Every field is documented in `.env.example`; a test keeps the two in step. Names
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from datetime import date
@@ -16,6 +17,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEV_DEMO_PASSWORD = "vigil-demo-password"  # noqa: S105 (development only, documented)
 _CRON = re.compile(r"[0-9A-Za-z*/,?-]+(\s+[0-9A-Za-z*/,?-]+){4}")
 
 
@@ -47,12 +49,14 @@ class Settings(BaseSettings):
     # --- auth ----------------------------------------------------------------------------------
     jwt_secret: SecretStr | None = None
     jwt_lifetime_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
-    login_rate_limit: str = "10/minute"  # per account
+    login_rate_limit: str = "30/minute"  # per account: loose, see login_pair_rate_limit
     # Per client address; higher, since a dashboard or a shop's NAT puts many users behind one.
     login_ip_rate_limit: str = "60/minute"
     rate_limit_storage_url: str = "memory://"  # e.g. redis://127.0.0.1:6379/0
     demo_email: str = "demo@vigil.local"
-    demo_password: SecretStr = SecretStr("vigil-demo-password")
+    # Unset: DEV_DEMO_PASSWORD in development; in production no demo user at all unless a
+    # password other than that one is set (see demo_password_value).
+    demo_password: SecretStr | None = None
 
     # --- API -----------------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
@@ -185,6 +189,27 @@ class Settings(BaseSettings):
     # --- vigil up ------------------------------------------------------------------------------
     demo: bool = True  # seed the demo user and camera and serve the demo footage (--no-demo)
 
+    # --- accounts and access ---------------------------------------------------------------
+    signup_open: bool | None = None  # unset: open in development, closed in production
+    signup_rate_limit: str = "10/hour"  # signups per client address
+    # Per (account, client address): tight, so one guesser is stopped long before the loose
+    # per-account limit would lock the owner out from their own address.
+    login_pair_rate_limit: str = "5/minute"
+    password_min_score: int = Field(default=3, ge=0, le=4)  # zxcvbn's 0-4 strength score
+    # Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is
+    # believed; empty: the peer address is the client (a header can't fake it).
+    trusted_proxies: str | None = None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str | None) -> str | None:
+        for item in filter(None, (part.strip() for part in (value or "").split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {item!r}") from None
+        return value
+
     @field_validator("retention_cron")
     @classmethod
     def _cron_has_five_fields(cls, value: str) -> str:
@@ -251,6 +276,23 @@ class Settings(BaseSettings):
     @property
     def resolved_dataflow_url(self) -> str:
         return self.dataflow_url or f"http://127.0.0.1:{self.dataflow_health_port}"
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = (part.strip() for part in (self.trusted_proxies or "").split(","))
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
+
+    @property
+    def resolved_signup_open(self) -> bool:
+        return self.signup_open if self.signup_open is not None else self.env != "production"
+
+    def demo_password_value(self) -> str | None:
+        """The demo user's password, or None when no demo user may exist: a production
+        install answers to no well-known login."""
+        value = self.demo_password.get_secret_value() if self.demo_password else None
+        if self.env == "production":
+            return value if value and value != DEV_DEMO_PASSWORD else None
+        return value or DEV_DEMO_PASSWORD
 
     def jwt_secret_value(self) -> str:
         """The signing key. In development an unset secret is generated once and kept in the

@@ -8,10 +8,22 @@ from pydantic import ValidationError
 
 from api.deps import CurrentUser, DbDep, SettingsDep
 from api.jsonbody import StrictJSONRoute
-from api.schemas.auth import LoginRequest, SignupRequest, TokenResponse, UserResponse
+from api.schemas.auth import (
+    LoginRequest,
+    SignupAccepted,
+    SignupRequest,
+    TokenResponse,
+    UserResponse,
+)
 from vigil.auth.passwords import WeakPasswordError
 from vigil.auth.tokens import create_access_token
-from vigil.auth.users import EmailTakenError, authenticate, create_user
+from vigil.auth.users import (
+    EmailTakenError,
+    authenticate,
+    create_user,
+    has_users,
+    serialize_signups,
+)
 from vigil.logs import get_logger
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=StrictJSONRoute)
@@ -20,19 +32,52 @@ log = get_logger(__name__)
 _WRONG_CREDENTIALS = "incorrect email or password"
 
 
-@router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=UserResponse)
-def signup(body: SignupRequest, db: DbDep) -> Any:
-    try:
-        user = create_user(db, body.email, body.password)
-    except WeakPasswordError as exc:
+SIGNUP_ACCEPTED = "signup received: log in with this email and password"
+_SIGNUP_DOC: dict[int | str, dict[str, Any]] = {
+    202: {"description": "the same answer whether or not the email was already registered"},
+    403: {"description": "signup is closed: an administrator creates accounts"},
+    422: {"description": "invalid email, or a password that is too easy to guess"},
+    429: {"description": "too many signups from this address"},
+}
+
+
+def weak_password(exc: WeakPasswordError) -> HTTPException:
+    """422 naming the field and why, never the password."""
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        detail=[{"loc": ["body", "password"], "msg": str(exc), "type": "weak_password"}],
+    )
+
+
+@router.post(
+    "/signup",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SignupAccepted,
+    responses=_SIGNUP_DOC,
+)
+def signup(body: SignupRequest, request: Request, db: DbDep, settings: SettingsDep) -> Any:
+    """Open signup answers 202 with the same body whether or not the email was taken (and
+    hashes the password either way), so it does not tell which emails have accounts. The
+    first account of an install is always accepted and becomes the administrator; after
+    that, signup is open only if VIGIL_SIGNUP_OPEN (default: open in development, closed in
+    production)."""
+    request.app.state.auth_limiter.check_signup(request)
+    serialize_signups(db)
+    first = not has_users(db)
+    if not first and not settings.resolved_signup_open:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=[{"loc": ["body", "password"], "msg": str(exc), "type": "weak_password"}],
-        ) from None
+            status.HTTP_403_FORBIDDEN, detail="signup is closed: ask an administrator"
+        )
+    try:
+        user = create_user(
+            db, body.email, body.password, min_score=settings.password_min_score, is_admin=first
+        )
+        log.info("user_signed_up", user_id=user.id, admin=first)
+    except WeakPasswordError as exc:
+        raise weak_password(exc) from None
     except EmailTakenError:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail="email already registered") from None
-    log.info("user_signed_up", user_id=user.id)
-    return user
+        log.info("signup_email_taken")
+    return SignupAccepted(detail=SIGNUP_ACCEPTED)
 
 
 async def _login_body(request: Request) -> LoginRequest:
@@ -86,7 +131,7 @@ def login(
     db: DbDep,
     settings: SettingsDep,
 ) -> TokenResponse:
-    request.app.state.login_limiter.check(request, body.email)
+    request.app.state.auth_limiter.check_login(request, body.email)
     user = authenticate(db, body.email, body.password)
     if user is None:
         log.info("login_failed")
@@ -96,7 +141,7 @@ def login(
             headers={"WWW-Authenticate": "Bearer"},
         )
     lifetime = timedelta(minutes=settings.jwt_lifetime_minutes)
-    token = create_access_token(user.id, settings.jwt_secret_value(), lifetime)
+    token = create_access_token(user.id, user.token_key, settings.jwt_secret_value(), lifetime)
     log.info("login_succeeded", user_id=user.id)
     return TokenResponse(access_token=token, expires_in=int(lifetime.total_seconds()))
 

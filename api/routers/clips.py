@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, HTTPException, Path, Request, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from api.deps import CurrentUser, DbDep
+from api.deps import DbDep, MediaUser
 from api.jsonbody import StrictJSONRoute
 from api.ranges import object_response
 from api.routers.events import EventId, owned_event
@@ -32,7 +32,7 @@ def _store(request: Request) -> ObjectStore:
 
 @router.get("/events/{event_id}/clip", responses=MEDIA, response_class=StreamingResponse)
 def event_clip(
-    event_id: EventId, user: CurrentUser, db: DbDep, request: Request, range: RangeHeader = None
+    event_id: EventId, user: MediaUser, db: DbDep, request: Request, range: RangeHeader = None
 ) -> StreamingResponse:
     _event, clip = owned_event(db, user, event_id)
     if clip is None:
@@ -42,7 +42,7 @@ def event_clip(
 
 @router.get("/events/{event_id}/snapshot.jpg", responses=MEDIA, response_class=StreamingResponse)
 def event_snapshot(
-    event_id: EventId, user: CurrentUser, db: DbDep, request: Request
+    event_id: EventId, user: MediaUser, db: DbDep, request: Request
 ) -> StreamingResponse:
     event, _clip = owned_event(db, user, event_id)
     if not event.snapshot_key:
@@ -52,7 +52,7 @@ def event_snapshot(
 
 @router.get("/clips/{clip_id}", responses=MEDIA, response_class=StreamingResponse)
 def get_clip(
-    clip_id: ClipId, user: CurrentUser, db: DbDep, request: Request, range: RangeHeader = None
+    clip_id: ClipId, user: MediaUser, db: DbDep, request: Request, range: RangeHeader = None
 ) -> StreamingResponse:
     clip = db.scalar(
         select(Clip)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 
-from api.deps import OwnedCamera, SettingsDep
+from api.deps import MediaCamera, SettingsDep
 from api.jsonbody import StrictJSONRoute
 from vigil.media.paths import PLAYLIST_NAME, InvalidMediaPathError, MediaPaths
 
@@ -29,7 +29,7 @@ def _existing(path: Path) -> Path:
 
 
 @router.get("/live/index.m3u8", responses=NOT_FOUND, response_class=Response)
-def live_playlist(camera: OwnedCamera, settings: SettingsDep, request: Request) -> Response:
+def live_playlist(camera: MediaCamera, settings: SettingsDep, request: Request) -> Response:
     """The rolling HLS playlist. With `?access_token=` (players that cannot send headers) the
     segment URIs carry the token too."""
     path = _existing(MediaPaths(settings.media_dir).playlist(camera.id))
@@ -45,7 +45,7 @@ def live_playlist(camera: OwnedCamera, settings: SettingsDep, request: Request) 
 
 
 @router.get("/live/{segment}", responses=NOT_FOUND, response_class=FileResponse)
-def live_segment(segment: SegmentName, camera: OwnedCamera, settings: SettingsDep) -> FileResponse:
+def live_segment(segment: SegmentName, camera: MediaCamera, settings: SettingsDep) -> FileResponse:
     if segment == PLAYLIST_NAME:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="media not found")
     try:
@@ -56,7 +56,7 @@ def live_segment(segment: SegmentName, camera: OwnedCamera, settings: SettingsDe
 
 
 @router.get("/snapshot.jpg", responses=NOT_FOUND, response_class=FileResponse)
-def snapshot(camera: OwnedCamera, settings: SettingsDep) -> FileResponse:
+def snapshot(camera: MediaCamera, settings: SettingsDep) -> FileResponse:
     """The newest snapshot JPEG, refreshed by ingest every few seconds."""
     path = _existing(MediaPaths(settings.media_dir).snapshot(camera.id))
     return FileResponse(path, media_type="image/jpeg", headers=NO_STORE)

@@ -12,6 +12,16 @@ class SignupRequest(StrictModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
+class UserCreate(SignupRequest):
+    """An account an administrator creates (when signup is closed, the only way in)."""
+
+    is_admin: bool = False
+
+
+class SignupAccepted(BaseModel):
+    detail: str
+
+
 class LoginRequest(StrictModel):
     # Not EmailStr: a malformed email must get the same 401 as a wrong one. Control characters
     # (NUL above all, which PostgreSQL refuses) are still a 422.
@@ -31,4 +41,5 @@ class UserResponse(BaseModel):
     id: int
     email: str
     time_zone: str
+    is_admin: bool
     created_at: datetime

@@ -88,6 +88,8 @@ def _environment(data_dir: Path, api_port: int) -> dict[str, str]:
         "VIGIL_JWT_SECRET": TEST_JWT_SECRET,
         "VIGIL_OBJECT_STORE": "local",
         "VIGIL_LOGIN_RATE_LIMIT": "1000/minute",
+        "VIGIL_LOGIN_PAIR_RATE_LIMIT": "1000/minute",
+        "VIGIL_SIGNUP_RATE_LIMIT": "1000/minute",
         "VIGIL_API_URL": f"http://127.0.0.1:{api_port}",
         "PYTHONUNBUFFERED": "1",
     }

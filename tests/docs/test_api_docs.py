@@ -72,7 +72,7 @@ def test_api_docs_examples_run(api_server: str) -> None:
     assert "stream_url\nValue error, must use the rtsp:// or rtsps:// scheme" in out
     assert "\n3\n" in out  # the zone's new dwell
     assert "crosses the edge" in out
-    assert "media not found\n404\n" in out
+    assert "media not found\n404\n401\n" in out
     assert "0\nnull\n" in out
     assert "recipients\n" in out  # a bad alert recipient is a 422 on that field
     assert "skipped\nno SMTP server configured\n" in out

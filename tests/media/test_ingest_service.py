@@ -147,6 +147,10 @@ def test_camera_lifecycle_through_the_api(
     assert client.delete(base, headers=alice).status_code == 204
     assert wait_for(lambda: _ffmpeg_for(settings.media_dir, cid) == [], 20)
     assert zombie_children() == []
+    # Nothing it recorded stays on disk, not even what FFmpeg wrote after the API's purge.
+    paths = MediaPaths(settings.media_dir)
+    dirs = (paths.live_dir(cid), paths.snapshot_dir(cid), paths.record_dir(cid))
+    assert wait_for(lambda: not any(d.exists() for d in dirs), 10)
 
     # Every change also reached the lake's camera_health table.
     ingest.recorder.close()

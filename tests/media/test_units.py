@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from vigil.cameras.urls import mask_credentials_in_text, mask_url
-from vigil.media.diagnostics import ProgressParser, classify_failure, mask_secrets
+from vigil.media.diagnostics import COARSE, ProgressParser, classify_failure, mask_secrets
 from vigil.media.ffmpeg import IngestOptions, build_ingest_command, probe_video
 from vigil.media.paths import MediaPaths
 from vigil.media.recordings import find_gaps, list_segments
@@ -65,6 +65,17 @@ def test_failures_are_classified(line: str, status: str, reason: str) -> None:
     failure = classify_failure(["noise", line], 1, URL)
     assert (failure.status, failure.reason) == (status, reason)
     assert failure.codec_unsupported == (reason == "unsupported")
+    assert failure.detail  # the operator's log keeps FFmpeg's own words
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"), [(line, reason) for line, _, reason in FFMPEG_LINES if reason in COARSE]
+)
+def test_connection_failures_are_shown_coarsely(line: str, reason: str) -> None:
+    """What the owner sees says what went wrong, not which address and port answered how."""
+    failure = classify_failure(["noise", line], 1, URL)
+    assert failure.message == COARSE[reason]
+    assert not any(part in failure.message for part in ("cam:", "cam.", "554", "tcp:", "0x5"))
 
 
 def test_passwords_are_masked_in_urls_and_on_their_own() -> None:

@@ -32,6 +32,12 @@ def seed() -> None:
     settings = bootstrap("seed")
     with session_scope(settings.resolved_database_url) as session:
         result = seed_demo(session, settings)
+    if result is None:
+        typer.echo(
+            "no demo user: production needs a VIGIL_DEMO_PASSWORD of your own for one "
+            "(or sign up: the first account becomes the administrator)"
+        )
+        return
     typer.echo(
         f"demo user {settings.demo_email} (id {result.user_id}, "
         f"{'created' if result.created_user else 'exists'}); demo camera id {result.camera_id} "

@@ -21,18 +21,17 @@ def api(
 ) -> None:
     """Serve the REST API."""
     settings = bootstrap("api")
-    from api.app import create_app
+    from api.app import UVICORN_OPTIONS, create_app
 
     uvicorn.run(
         create_app(settings),
         host=host or settings.api_host,
         port=port or settings.api_port,
-        log_config=None,  # keep our JSON logging
-        proxy_headers=True,
         # h11 bounds the request line and headers it buffers (httptools has no such limit);
         # a larger header block is refused with a 400 before the app sees it.
         http="h11",
         h11_max_incomplete_event_size=settings.api_max_header_bytes,
+        **UVICORN_OPTIONS,  # our JSON logging; X-Forwarded-For only from trusted proxies
     )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Identity, Integer, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Deterministic constraint names so Alembic migrations are identical on both databases.
 NAMING_CONVENTION = {
@@ -43,6 +43,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+# Integer ids are never handed out twice, even after the newest row is deleted: a reused id
+# would give a new owner whatever still points at the old one (media paths, tokens, objects).
+# SQLite needs AUTOINCREMENT for that; PostgreSQL identities never go back.
+NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
+def serial_id() -> Mapped[int]:
+    """An integer primary key that is never reused (put NEVER_REUSED in __table_args__)."""
+    return mapped_column(Integer, Identity(), primary_key=True)
 
 
 def utcnow() -> datetime:

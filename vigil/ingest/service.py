@@ -14,6 +14,7 @@ from prometheus_client import Gauge
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from vigil.cameras.purge import remove_local_media
 from vigil.db.models import Camera
 from vigil.ingest.health import HealthRecorder, StatusChange
 from vigil.logs import get_logger
@@ -76,6 +77,7 @@ class IngestService:
             actions = self.supervisor.sync(
                 CameraSpec(id=c.id, record_url=c.stream_url, enabled=c.enabled) for c in cameras
             )
+            self._remove_deleted_media(actions["stopped"], {c.id for c in cameras})
             for camera in cameras:
                 if not camera.enabled and camera.status != "offline":
                     self._changes.put(
@@ -89,6 +91,16 @@ class IngestService:
         CAMERAS_INGESTING.set(len(states))
         CAMERAS_ONLINE.set(sum(1 for s in states.values() if s.status == "online"))
         return actions
+
+    def _remove_deleted_media(self, stopped: list[str], existing: set[int]) -> None:
+        """FFmpeg may write for a few seconds after the API purged a deleted camera's media;
+        once it is stopped, remove what it wrote (a disabled camera keeps its files)."""
+        for key in stopped:
+            if key.isdigit() and int(key) not in existing:
+                try:
+                    remove_local_media(self.supervisor.config.paths, int(key))
+                except OSError as exc:  # retention's orphan sweep catches what is left
+                    log.warning("deleted_camera_media_left", camera_id=key, error=str(exc))
 
     def _write_changes(self, session: Session) -> None:
         while True:

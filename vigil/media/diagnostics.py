@@ -54,8 +54,22 @@ def _int(value: str | None) -> int:
 class Failure:
     status: Status
     reason: str  # short, stable: auth | not_found | refused | timeout | unsupported | ...
-    message: str  # the FFmpeg line that says why, credentials masked
+    message: str  # what the camera's owner sees (last_error); see COARSE
     codec_unsupported: bool = False  # stream copy can't carry it: retry with re-encoding
+    detail: str = ""  # the FFmpeg line that says why, credentials masked: for the logs only
+
+
+# Connection failures are shown coarsely: the user learns what to fix, not the resolved
+# addresses, ports and timings FFmpeg prints (which made camera URLs a port scanner).
+COARSE = {
+    "auth": "authentication failed (401 Unauthorized / 403 Forbidden): check the credentials",
+    "not_found": "stream not found (404): check the path",
+    "refused": "connection refused",
+    "timeout": "connection timed out",
+    "unreachable": "host unreachable or not found",
+    "eof": "the camera closed the connection",
+    "exited": "the stream ended unexpectedly",
+}
 
 
 # First match wins; order from specific to generic.
@@ -100,14 +114,16 @@ def classify_failure(stderr_lines: list[str], returncode: int | None, url: str) 
     for pattern, status, reason in _RULES:
         for line in lines:
             if pattern.search(line):
+                detail = mask_secrets(line, url)
                 return Failure(
                     status=status,
                     reason=reason,
-                    message=mask_secrets(line, url),
+                    message=COARSE.get(reason, detail),
                     codec_unsupported=reason == "unsupported",
+                    detail=detail,
                 )
     last = lines[-1] if lines else f"ffmpeg exited with code {returncode}"
-    return Failure(status="offline", reason="exited", message=mask_secrets(last, url))
+    return Failure("offline", "exited", COARSE["exited"], detail=mask_secrets(last, url))
 
 
 def mask_secrets(text: str, url: str) -> str:

@@ -158,6 +158,7 @@ class CameraProcess:
             if failure.codec_unsupported and not self._transcode:
                 self._log.warning("ingest.fallback_transcode", error=failure.message)
                 self._transcode = True
+            self._log.info("ingest.failed", reason=failure.reason, detail=failure.detail)
             self._set_status(failure.status, failure.message)
             # Only a stable run resets the backoff: a flapping camera keeps backing off.
             attempt = 0 if online_seconds >= self.STABLE_SECONDS else attempt + 1

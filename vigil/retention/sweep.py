@@ -1,7 +1,8 @@
 """The retention sweep: per-camera ages, a global size cap (oldest first), orphans.
 
 One sweep:
-1. finishes the deletions a crashed sweep left in the journal;
+1. finishes the deletions a crashed sweep left in the journal, and the media of deleted
+   cameras still journaled in camera_purges (vigil.cameras.purge);
 2. takes an inventory (vigil.retention.inventory) and plans: orphans; items older than their
    camera's retention days (recordings, clips, snapshots) or the lake retention; then, while
    the total is over the cap, the oldest remaining items of any kind (never those of the last
@@ -31,6 +32,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from vigil.cameras.purge import finish_purges
 from vigil.db.models import Clip, Event, FaceDetection
 from vigil.lake.store import LakeRoot, LakeStore, as_store
 from vigil.logs import get_logger
@@ -71,6 +73,7 @@ class Planned:
 class SweepReport:
     dry_run: bool = False
     recovered_objects: int = 0  # finished from a previous, interrupted sweep
+    purged_cameras: int = 0  # deleted cameras whose media a crash or an outage left behind
     deleted: Counter[str] = field(default_factory=Counter)  # kind -> items
     freed_bytes: Counter[str] = field(default_factory=Counter)  # kind -> bytes
     reasons: Counter[str] = field(default_factory=Counter)
@@ -96,6 +99,7 @@ class SweepReport:
             "freed_bytes_by_kind": dict(self.freed_bytes),
             "reasons": dict(self.reasons),
             "recovered_objects": self.recovered_objects,
+            "purged_cameras": self.purged_cameras,
             "bytes_before": self.bytes_before,
             "bytes_after": self.bytes_after,
             "cap_bytes": self.cap_bytes,
@@ -243,6 +247,7 @@ def sweep(
         if lake.local:
             shutil.rmtree(Path(lake.root) / TRASH, ignore_errors=True)
         report.recovered_objects = drain(sessions, store, batch_size=policy.batch_size).objects
+        report.purged_cameras = len(finish_purges(sessions, paths, store))
     with sessions() as session:
         inventory = take_inventory(
             session, store, paths, lake, now=now, orphan_grace=policy.orphan_grace

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -53,10 +53,14 @@ def _rename_duplicates() -> None:
 
 def upgrade() -> None:
     _rename_duplicates()
-    with op.batch_alter_table("cameras", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "cameras", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.create_unique_constraint("uq_cameras_owner_id_name", ["owner_id", "name"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cameras", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "cameras", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.drop_constraint("uq_cameras_owner_id_name", type_="unique")

@@ -19,12 +19,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "users", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.add_column(
             sa.Column("time_zone", sa.String(length=64), server_default="UTC", nullable=False)
         )
 
-    with op.batch_alter_table("alert_settings", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "alert_settings", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.add_column(sa.Column("cooldowns", sa.JSON(), server_default="{}", nullable=False))
         batch_op.add_column(
             sa.Column("quiet_hours", sa.JSON(), server_default="[]", nullable=False)
@@ -33,7 +37,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("webhook_url", sa.String(length=2048), nullable=True))
         batch_op.add_column(sa.Column("webhook_secret", sa.String(length=128), nullable=True))
 
-    with op.batch_alter_table("alert_deliveries", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "alert_deliveries", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.add_column(
             sa.Column("channel", sa.String(length=16), server_default="email", nullable=False)
         )
@@ -82,7 +88,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("alert_deliveries", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "alert_deliveries", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.drop_index("ix_alert_deliveries_cooldown")
         batch_op.drop_index("ix_alert_deliveries_status_due")
         batch_op.drop_constraint("uq_alert_deliveries_event_channel_recipient", type_="unique")
@@ -111,9 +119,13 @@ def downgrade() -> None:
         ):
             batch_op.drop_column(column)
 
-    with op.batch_alter_table("alert_settings", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "alert_settings", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         for column in ("webhook_secret", "webhook_url", "zone_ids", "quiet_hours", "cooldowns"):
             batch_op.drop_column(column)
 
-    with op.batch_alter_table("users", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "users", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.drop_column("time_zone")

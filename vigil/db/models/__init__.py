@@ -4,7 +4,7 @@ from vigil.db.models.alerts import AlertDelivery, AlertSettings
 from vigil.db.models.cameras import Camera, CameraHealthEvent, CameraStatus, Zone
 from vigil.db.models.events import Clip, Event
 from vigil.db.models.faces import Face, FaceDetection
-from vigil.db.models.storage import PendingDeletion
+from vigil.db.models.storage import CameraPurge, PendingDeletion
 from vigil.db.models.users import User
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "AlertSettings",
     "Camera",
     "CameraHealthEvent",
+    "CameraPurge",
     "CameraStatus",
     "Clip",
     "Event",

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vigil.db.base import Base, UTCDateTime, utcnow
+from vigil.db.base import NEVER_REUSED, Base, UTCDateTime, serial_id, utcnow
 
 
 class AlertSettings(Base):
@@ -24,8 +24,9 @@ class AlertSettings(Base):
     (vigil.alerts.config): intrusion on, motion and face off, to the owner's email."""
 
     __tablename__ = "alert_settings"
+    __table_args__ = (NEVER_REUSED,)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = serial_id()
     camera_id: Mapped[int] = mapped_column(
         ForeignKey("cameras.id", ondelete="CASCADE"), unique=True
     )
@@ -54,9 +55,10 @@ class AlertDelivery(Base):
         UniqueConstraint(
             "event_id", "channel", "recipient", name="uq_alert_deliveries_event_channel_recipient"
         ),
+        NEVER_REUSED,
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = serial_id()
     event_id: Mapped[str | None] = mapped_column(
         ForeignKey("events.id", ondelete="CASCADE"), default=None
     )  # None: a test message

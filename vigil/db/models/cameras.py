@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from vigil.db.base import Base, UTCDateTime, utcnow
+from vigil.db.base import NEVER_REUSED, Base, UTCDateTime, serial_id, utcnow
 
 
 class CameraStatus(enum.StrEnum):
@@ -33,9 +33,10 @@ class Camera(Base):
         Index("ix_cameras_owner_id_id", "owner_id", "id"),
         # In the database, not only checked before insert: parallel creates would race.
         UniqueConstraint("owner_id", "name", name="uq_cameras_owner_id_name"),
+        NEVER_REUSED,
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = serial_id()
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     # Full URLs including credentials: never returned or logged unmasked (vigil.cameras.urls).
@@ -65,9 +66,9 @@ class CameraHealthEvent(Base):
     """One row per status change of a camera (not per heartbeat)."""
 
     __tablename__ = "camera_health_events"
-    __table_args__ = (Index("ix_camera_health_events_camera_ts", "camera_id", "ts"),)
+    __table_args__ = (Index("ix_camera_health_events_camera_ts", "camera_id", "ts"), NEVER_REUSED)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = serial_id()
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
     ts: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(16))
@@ -77,9 +78,9 @@ class CameraHealthEvent(Base):
 
 class Zone(Base):
     __tablename__ = "zones"
-    __table_args__ = (Index("ix_zones_camera_id", "camera_id"),)
+    __table_args__ = (Index("ix_zones_camera_id", "camera_id"), NEVER_REUSED)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = serial_id()
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     polygon: Mapped[list[Any]] = mapped_column(JSON)  # [[x, y], ...] normalised to 0..1

@@ -6,16 +6,16 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vigil.db.base import Base, UTCDateTime, utcnow
+from vigil.db.base import NEVER_REUSED, Base, UTCDateTime, serial_id, utcnow
 
 
 class Face(Base):
     """A face identity: a temporary id for a group of unknown faces, or a named person."""
 
     __tablename__ = "faces"
-    __table_args__ = (Index("ix_faces_owner_id", "owner_id"),)
+    __table_args__ = (Index("ix_faces_owner_id", "owner_id"), NEVER_REUSED)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = serial_id()
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     label: Mapped[str] = mapped_column(String(100))
     named: Mapped[bool] = mapped_column(default=False)

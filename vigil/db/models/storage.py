@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vigil.db.base import Base, UTCDateTime, utcnow
+from vigil.db.base import NEVER_REUSED, Base, UTCDateTime, serial_id, utcnow
 
 
 class PendingDeletion(Base):
@@ -15,10 +15,22 @@ class PendingDeletion(Base):
     the next sweep finishes the deletion, so no object outlives its row for good."""
 
     __tablename__ = "pending_deletions"
+    __table_args__ = (NEVER_REUSED,)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = serial_id()
     object_key: Mapped[str] = mapped_column(String(1024))
     camera_id: Mapped[int | None] = mapped_column(Integer, default=None)  # kept after deletes
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     reason: Mapped[str] = mapped_column(String(16))  # age | cap | orphan | replaced | replay
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CameraPurge(Base):
+    """A deleted camera whose media (live HLS, snapshots, recordings, objects) is still to be
+    removed. Written in the transaction that deletes the camera, removed once every file and
+    object is gone: a crash in between leaves the row, and the next purge finishes the job."""
+
+    __tablename__ = "camera_purges"
+
+    camera_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
