@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import select
 
 from api.deps import CurrentUser, DbDep, OwnedCamera, SettingsDep
+from api.jsonbody import StrictJSONRoute
 from api.schemas.alerts import (
     AlertSettingsResponse,
     AlertSettingsUpdate,
@@ -27,7 +28,7 @@ from vigil.db.base import utcnow
 from vigil.db.models import AlertDelivery, AlertSettings, Camera, User, Zone
 from vigil.logs import get_logger
 
-router = APIRouter(tags=["alerts"])
+router = APIRouter(tags=["alerts"], route_class=StrictJSONRoute)
 log = get_logger(__name__)
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such camera"}}

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from api.deps import CurrentUser, DbDep, SettingsDep
+from api.jsonbody import StrictJSONRoute
 from api.routers.auth import weak_password
 from api.schemas.auth import UserCreate, UserResponse
 from vigil.auth.passwords import WeakPasswordError
@@ -15,7 +16,7 @@ from vigil.auth.users import EmailTakenError, create_user
 from vigil.db.models import User
 from vigil.logs import get_logger
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=StrictJSONRoute)
 log = get_logger(__name__)
 
 
