@@ -12,7 +12,7 @@ from prometheus_client.registry import Collector
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from api.errors import install_error_handlers
-from api.limits import BodySizeLimitMiddleware
+from api.limits import BodySizeLimitMiddleware, ConcurrencyLimitMiddleware
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import LoginRateLimiter
 from api.routers import auth, cameras, clips, events, health, media, stats, zones
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         excluded_handlers=["/metrics", "/healthz", "/readyz"], registry=_app_registry()
     ).instrument(app).expose(app, include_in_schema=False)
     install_error_handlers(app)
+    app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.api_max_concurrent_requests)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.api_max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app
