@@ -121,7 +121,7 @@ def test_memory_stays_flat_after_big_requests(live_api: LiveAPI) -> None:
     after = live_api.rss()
     grown = after - before
     print(f"server RSS {before / 1e6:.0f} MB -> {after / 1e6:.0f} MB after 12 big requests")
-    # 450 MB of bodies were offered; a server that buffered even one body would grow by 50 MB or more.
+    # 450 MB of bodies were offered; buffering even one would grow the server by 50 MB.
     assert grown < 20 * 1024 * 1024, f"RSS grew by {grown / 1e6:.1f} MB"
 
 
