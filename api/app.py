@@ -14,7 +14,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.errors import install_error_handlers
-from api.limits import BodySizeLimitMiddleware
+from api.limits import BodySizeLimitMiddleware, ConcurrencyLimitMiddleware
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import AuthRateLimiter
 from api.routers import alerts, auth, cameras, clips, events, health, media, stats, users, zones
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         excluded_handlers=["/metrics", "/healthz", "/readyz"], registry=_app_registry()
     ).instrument(app).expose(app, include_in_schema=False)
     install_error_handlers(app)
+    app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.api_max_concurrent_requests)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.api_max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     if settings.trusted_proxy_networks:

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # Request limits, enforced before parsing: every JSON body is small; a larger one is a 413.
     api_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=64 * 1024 * 1024)
     api_max_header_bytes: int = Field(default=16 * 1024, ge=4096, le=1024 * 1024)
+    # Requests that may hold a database connection at once: at most the connection pool
+    # (SQLAlchemy's 5 + 10 overflow); more wait in line rather than starve each other.
+    api_max_concurrent_requests: int = Field(default=15, ge=1, le=1000)
 
     # --- media / ingest ------------------------------------------------------------------------
     ffmpeg_path: str | None = None  # default: the binary shipped in the imageio-ffmpeg wheel

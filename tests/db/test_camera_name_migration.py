@@ -42,7 +42,7 @@ def test_duplicate_names_are_renamed_then_refused(empty_database: str) -> None: 
                 )
         migrate.upgrade(empty_database)
         with engine.connect() as conn:
-            names = dict(conn.execute(text("SELECT id, name FROM cameras")).all())
+            names: dict[int, str] = dict(conn.execute(text("SELECT id, name FROM cameras")).all())
         assert names[1] == "Gate" and names[4] == "Gate"  # oldest keeps it; other owners too
         assert names[3] == "Gate (2)"
         assert names[2] == "Gate (2.2)"  # "Gate (2)" was taken
