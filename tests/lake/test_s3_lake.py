@@ -18,7 +18,7 @@ from tests.fixtures.services import ACCESS_KEY, SECRET_KEY
 from tests.pipelines import lakedata
 from tests.pipelines.world import box, make_camera, make_zone
 from vigil.db.models import Event
-from vigil.db.session import session_scope
+from vigil.db.session import session_factory, session_scope
 from vigil.embedded import SeaweedFS, SeaweedPorts, free_port_block
 from vigil.events.reconcile import replay_and_reconcile
 from vigil.lake.compaction import compact_lake
@@ -26,9 +26,12 @@ from vigil.lake.partitions import hour_partitions
 from vigil.lake.query import connect
 from vigil.lake.store import LakeStore, lake_from_settings
 from vigil.lake.writer import LakeWriter
+from vigil.media.paths import MediaPaths
 from vigil.records import DETECTIONS, FRAMES
+from vigil.retention import RetentionPolicy, sweep
 from vigil.rules import RulesConfig
 from vigil.settings import Settings
+from vigil.storage import LocalObjectStore
 from vigil.streaming.lake_output import LakeOutput
 from vigil.streaming.outputs import CameraOutput, Heartbeat
 
@@ -234,3 +237,26 @@ def test_the_dataflow_lake_output_waits_for_the_object_store(tmp_path: Path) -> 
         assert _query(lake, "SELECT frame_index FROM frames ORDER BY 1") == [(0,), (1,), (2,)]
     finally:
         weed.stop()
+
+
+def test_retention_removes_expired_lake_hours_from_s3(
+    database_url: str, s3_lake: LakeStore, tmp_path: Path
+) -> None:
+    camera = make_camera(database_url)
+    old = list(lakedata.rows(camera, HOUR + timedelta(minutes=4), 120, 5, WALKS))
+    recent = list(lakedata.rows(camera, HOUR + timedelta(days=40), 120, 5, WALKS))
+    lakedata.write(s3_lake, old + recent)
+    assert {p.date for p in hour_partitions(s3_lake)} == {"2026-11-20", "2026-12-30"}
+
+    report = sweep(
+        session_factory(database_url),
+        LocalObjectStore(tmp_path / "objects"),
+        MediaPaths(tmp_path / "media"),
+        s3_lake,
+        RetentionPolicy(lake_days=30),
+        now=HOUR + timedelta(days=41),
+    )
+    assert report.reasons == {"age": 2}  # the old hour's frames and detections partitions
+    assert {p.date for p in hour_partitions(s3_lake)} == {"2026-12-30"}
+    assert not any("date=2026-11-20" in key for key in _objects(s3_lake))
+    assert _query(s3_lake, "SELECT count(*) FROM frames") == [(len(recent),)]

@@ -113,20 +113,18 @@ def compact_partition(
             shutil.rmtree(staging, ignore_errors=True)
         report.bytes_after = (Path(partition.path) / name).stat().st_size
     else:
+        sources = [str(f) for f in files]
+        if [i.path for i in store.files(str(partition.path))] != sources:
+            # A late write arrived while merging: leave the partition to the next run rather
+            # than hide (and lose) the newcomer behind the merged file.
+            log.info("lake_partition_changed", table=partition.table, path=str(partition.path))
+            return CompactionReport()
         merged = f"{partition.path}/{name.removesuffix('.parquet')}{COMPACTED}"
         store.write_table(table, merged, compression="zstd")  # hides the files it merged
-        _delete_all_but(store, partition, merged)
+        store.delete_files(p for p in sources if p != merged)
         report.bytes_after = store.filesystem.get_file_info(merged).size or 0
     report.files_after = 1
     return report
-
-
-def _delete_all_but(store: LakeStore, partition: HourPartition, keep: str) -> None:
-    selector = pafs.FileSelector(str(partition.path), allow_not_found=True)
-    infos = store.filesystem.get_file_info(selector)
-    visible = {i.path for i in store.files(str(partition.path))}
-    # Hidden files only: a late write that appeared after the merge stays.
-    store.delete_files(i.path for i in infos if i.path != keep and i.path not in visible)
 
 
 def compact_lake(
