@@ -48,11 +48,13 @@ def test_people_close_together_share_one_square() -> None:
 
 
 def test_a_box_bigger_than_the_input_gets_a_bigger_square_never_a_cut() -> None:
-    near = BBox(500, 50, 800, 600)  # a person close to the camera
+    near = BBox(500, 100, 700, 500)  # a person close to the camera, 400 px tall
     regions = plan_regions([near], 1280, 720, side=320, max_fraction=0.9)
     assert regions is not None and len(regions) == 1
     assert regions[0].intersection_area(near) == near.area
     assert regions[0].width >= near.height
+    # Much larger than the input, a square would shrink people: the whole frame instead.
+    assert plan_regions([BBox(500, 50, 800, 650)], 1280, 720, side=320) is None
 
 
 def test_overlapping_groups_merge_so_no_box_is_split() -> None:
