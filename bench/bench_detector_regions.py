@@ -6,7 +6,7 @@ man at a webcam, 400x300). Every configuration runs the whole CameraAnalyzer (mo
 detector, tracker; faces off: they do not depend on the detector configuration):
 
 - reference: fp32, the whole frame at 640, every frame (no motion gate);
-- 640 fp32 / 640 INT8 / 320 INT8: the whole frame, motion-gated;
+- 640 INT8 / 320 INT8: the whole frame, motion-gated;
 - 320 INT8 regions: squares of 320 around motion and tracks at native resolution, one
   inference per region, whole frame at 640 INT8 when the squares would cover most of it;
 - batched regions (the default): the same with every region of a frame in one inference.
@@ -170,7 +170,6 @@ def main() -> None:
     int8_320_unbatched.batched = False
     cases = [
         Case("reference: 640 fp32 whole, every frame", fp32_640, gating=False),
-        Case("640 fp32 whole", fp32_640),
         Case("640 INT8 whole", int8_640),
         Case("320 INT8 whole", int8_320),
         Case("320 INT8 regions", TieredDetector(int8_640, int8_320_unbatched, 320), regions=True),

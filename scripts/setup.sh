@@ -48,6 +48,7 @@ if [[ ! -f ../shared/data/footage/vtest.avi && ! -f "$demo" ]]; then
     && dpkg -x opencv-doc_*.deb x)
   cp "$tmp"/x/usr/share/doc/opencv-doc/examples/data/vtest.avi "$demo" && rm -rf "$tmp"
 fi
-# The INT8 person detector (~30 s of CPU, cached): built now so the first `vigil up` needn't.
+# The person detector's files (INT8 at 640 and 320, ~30 s of CPU each, cached): built now so the
+# first `vigil up` needn't.
 .venv/bin/vigil models prepare || echo "warning: INT8 detector not prepared; vigil dataflow will build it or run fp32"
 echo "setup done: $(.venv/bin/vigil --help >/dev/null && echo 'vigil CLI ready')"

@@ -94,6 +94,8 @@ def test_people_motion_and_events_land_in_lake_kafka_and_database(
         assert f'vigil_dataflow_{name}{{camera_id="{plaza}"}}' in metrics
     for name in ("fps_in", "fps_analysed", "queue_depth", "inference_ms_count"):
         assert f'vigil_dataflow_{name}{{camera_id="{plaza}"}}' in metrics
+    for stage in ("motion", "detection", "tracking", "faces"):  # where the CPU goes
+        assert f'stage_seconds_total{{camera_id="{plaza}",stage="{stage}"}}' in metrics
     assert run.stop() == 0, run.log()[-3000:]  # a clean stop writes what is buffered
     reader.done.set()
     reader.join()

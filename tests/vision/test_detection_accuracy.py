@@ -26,6 +26,7 @@ from vigil.streaming.pipeline import PipelineEnv
 from vigil.streaming.specs import CameraSpec
 from vigil.vision import AnalyzerConfig, CameraAnalyzer, Detector, DetectorConfig, OnnxYoloDetector
 from vigil.vision.agreement import Agreement, agreement
+from vigil.vision.detector import TieredDetector
 from vigil.vision.frames import Frame
 from vigil.vision.models import resolve_detector_model
 from vigil.vision.types import FrameAnalysis
@@ -86,7 +87,9 @@ def default_path(model_cache: Path) -> tuple[Detector, AnalyzerConfig]:
         max_regions=settings.detector_max_regions,
     )
     config = env.analyzer_config(CameraSpec(1, str(VTEST), fps=FPS))
-    return backends.get()[0], AnalyzerConfig(
+    detector = backends.get()[0]
+    assert isinstance(detector, TieredDetector)  # 320 regions, 640 whole frames
+    return detector, AnalyzerConfig(
         motion=config.motion,
         tracker=config.tracker,
         gating=config.gating,

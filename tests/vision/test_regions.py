@@ -48,18 +48,20 @@ def test_people_close_together_share_one_square() -> None:
 
 
 def test_a_box_bigger_than_the_input_gets_a_bigger_square_never_a_cut() -> None:
-    near = BBox(500, 50, 800, 600)  # a person close to the camera
+    near = BBox(500, 100, 650, 400)  # a person close to the camera, 300 px tall
     regions = plan_regions([near], 1280, 720, side=320, max_fraction=0.9)
     assert regions is not None and len(regions) == 1
     assert regions[0].intersection_area(near) == near.area
     assert regions[0].width >= near.height
+    # Much larger than the input, a square would shrink people: the whole frame instead.
+    assert plan_regions([BBox(500, 50, 800, 650)], 1280, 720, side=320) is None
 
 
 def test_overlapping_groups_merge_so_no_box_is_split() -> None:
     # Padded, these touch: two squares would split the middle one between them.
-    chain = [BBox(100, 300, 260, 400), BBox(250, 300, 410, 400), BBox(400, 300, 560, 400)]
+    chain = [BBox(100, 300, 200, 400), BBox(190, 300, 290, 400), BBox(280, 300, 380, 400)]
     regions = plan_regions(chain, 1280, 720, side=320, max_fraction=0.9)
-    assert regions is not None
+    assert regions is not None and len(regions) == 1
     assert all(any(r.intersection_area(b) == b.area for r in regions) for b in chain)
 
 

@@ -57,7 +57,7 @@ SINK_LOST = Counter(
 # own: its CPU shows in the process table, not here).
 STAGES = ("motion", "detection", "tracking", "faces")
 STAGE_SECONDS = Counter(
-    "vigil_dataflow_stage_seconds", "Analysis time per stage", ["camera_id", "stage"]
+    "vigil_dataflow_stage_seconds", "Analysis CPU seconds per stage", ["camera_id", "stage"]
 )
 
 _PER_CAMERA = (

@@ -97,17 +97,32 @@ class Found:
     class_ids: npt.NDArray[np.int64]
     scale: float
     offset: tuple[int, int]
+    window: BBox  # the part of the frame the image shows
 
 
 CUT_OVERLAP = 0.6  # share of a box inside a bigger box of another region: the same person, cut
+EDGE_PX = 2.0
 
 
-def merge_cut_boxes(boxes: Sequence[BBox], group: Sequence[int]) -> list[bool]:
+def is_cut(box: BBox, window: BBox, width: int, height: int) -> bool:
+    """Whether `box` touches an edge of `window` inside the frame (so it may be cut there)."""
+    return (
+        (window.x1 > 0 and box.x1 <= window.x1 + EDGE_PX)
+        or (window.y1 > 0 and box.y1 <= window.y1 + EDGE_PX)
+        or (window.x2 < width and box.x2 >= window.x2 - EDGE_PX)
+        or (window.y2 < height and box.y2 >= window.y2 - EDGE_PX)
+    )
+
+
+def merge_cut_boxes(boxes: Sequence[BBox], group: Sequence[int], cut: Sequence[bool]) -> list[bool]:
     """Which boxes to keep when regions overlap: a person at one region's edge is found cut
-    in half there and whole in the next region; NMS misses the pair (low IoU), so a box mostly
-    inside a bigger box from another region is dropped."""
+    in half there and whole in the next region; NMS misses the pair (low IoU), so a box cut by
+    its region's edge and mostly inside a bigger box from another region is dropped (a person
+    half hidden behind another, found whole in its own region, stays)."""
     keep = [True] * len(boxes)
     for j, small in enumerate(boxes):
+        if not cut[j]:
+            continue
         for i, big in enumerate(boxes):
             if group[i] == group[j] or big.area <= small.area or not keep[i]:
                 continue
@@ -160,12 +175,15 @@ class _Classes:
         self.labels = frozenset(self.class_map.values())
         self._label_ids = {label: i for i, label in enumerate(sorted(self.labels))}
 
-    def finish_regions(self, found: Sequence[Found]) -> list[Detection]:
+    def finish_regions(
+        self, found: Sequence[Found], frame_size: tuple[int, int]
+    ) -> list[Detection]:
         """`finish` over what several regions found: NMS across them, and a box cut by one
         region's edge yields to the whole one another region saw (see merge_cut_boxes)."""
         cfg = self.cfg
         kept: list[tuple[BBox, float, str, str]] = []
         group: list[int] = []
+        cut: list[bool] = []
         for i, part in enumerate(found):
             for box, score, cid in zip(part.boxes, part.scores, part.class_ids, strict=True):
                 name = self.names.get(int(cid), str(cid))
@@ -174,8 +192,9 @@ class _Classes:
                     bbox = bbox.scaled(1 / part.scale, 1 / part.scale).shifted(*part.offset)
                     kept.append((bbox, float(score), self.class_map[name], name))
                     group.append(i)
+                    cut.append(is_cut(bbox, part.window, *frame_size))
         if len(found) > 1:
-            keep = merge_cut_boxes([k[0] for k in kept], group)
+            keep = merge_cut_boxes([k[0] for k in kept], group, cut)
             kept = [k for k, ok in zip(kept, keep, strict=True) if ok]
         if not kept:
             return []
@@ -262,7 +281,8 @@ class OnnxYoloDetector:
         prepared = [p for p in prepared if p[0].shape[0] >= 2 and p[0].shape[1] >= 2]
         if not prepared:
             return []
-        return self.classes.finish_regions(self.infer([p[0] for p in prepared], prepared))
+        found = self.infer([p[0] for p in prepared], prepared)
+        return self.classes.finish_regions(found, (frame.shape[1], frame.shape[0]))
 
     def infer(
         self, images: Sequence[Frame], placement: Sequence[tuple[Frame, float, int, int]]
@@ -301,7 +321,10 @@ class OnnxYoloDetector:
         boxes = (boxes - np.array([pad[0], pad[1], pad[0], pad[1]], np.float32)) / ratio
         ih, iw = shape[:2]
         boxes = np.clip(boxes, 0, [iw, ih, iw, ih]).astype(np.float32)
-        return Found(boxes, scores.astype(np.float32), class_ids.astype(np.int64), scale, offset)
+        window = BBox(offset[0], offset[1], offset[0] + iw / scale, offset[1] + ih / scale)
+        return Found(
+            boxes, scores.astype(np.float32), class_ids.astype(np.int64), scale, offset, window
+        )
 
     def _letterbox(self, image: Frame) -> tuple[npt.NDArray[np.float32], float, tuple[int, int]]:
         return letterbox(image, self.input_size)
@@ -352,9 +375,10 @@ class UltralyticsDetector:
                     boxes.cls.cpu().numpy().astype(np.int64),
                     scale,
                     (ox, oy),
+                    BBox(ox, oy, ox + image.shape[1] / scale, oy + image.shape[0] / scale),
                 )
             )
-        return self.classes.finish_regions(found)
+        return self.classes.finish_regions(found, (frame.shape[1], frame.shape[0]))
 
 
 # A frame at most this much larger than the small input loses too few pixels to pay for the

@@ -68,11 +68,13 @@ def plan_regions(
     margin: float = 0.25,
     max_regions: int = 2,
     max_fraction: float = 0.75,
+    max_scale: float = 1.5,
 ) -> tuple[BBox, ...] | None:
     """Squares of the model's input size around groups of `boxes` (motion and live tracks),
     at the frame's own resolution so that distant people keep their pixels; or None when the
-    whole frame is the better input: no boxes, more than `max_regions` squares, or squares
-    covering more than `max_fraction` of the frame.
+    whole frame is the better input: no boxes, more than `max_regions` squares, a group wider
+    than `max_scale` x `side` (its square would be shrunk), or squares covering more than
+    `max_fraction` of the frame.
 
     Boxes are padded and grouped while a group still fits one square; groups that overlap are
     merged whatever their size, so that no padded box is ever split between two squares.
@@ -94,8 +96,8 @@ def plan_regions(
                     break
             if merged:
                 break
-    if len(groups) > max_regions:
-        return None
+    if len(groups) > max_regions or any(max(g.width, g.height) > max_scale * side for g in groups):
+        return None  # a larger square would shrink people: the whole frame is the better input
     squares = tuple(_square(g, side, width, height) for g in groups)
     if sum(s.area for s in squares) > max_fraction * width * height:
         return None
