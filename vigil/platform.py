@@ -390,8 +390,8 @@ def _banner(settings: Settings, skip: Collection[str]) -> str:
         "dagster": f"http://{s.dagster_host}:{s.dagster_port}",
     }
     lines = [f"  {name:<10} {url}" for name, url in urls.items() if name not in skip]
-    if s.demo:
-        password = s.demo_password.get_secret_value()
+    password = s.demo_password_value() if s.demo else None
+    if password:
         lines.append(f"  demo login {s.demo_email} / {password}")
     else:
         lines.append("  no demo: sign up on the dashboard")

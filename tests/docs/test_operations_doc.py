@@ -170,7 +170,7 @@ def _serves(settings: Settings, camera_name: str) -> None:
             "/api/v1/auth/login",
             json={
                 "email": settings.demo_email,
-                "password": settings.demo_password.get_secret_value(),
+                "password": settings.demo_password_value(),
             },
         )
         assert login.status_code == 200, login.text
@@ -187,6 +187,7 @@ def _installation(url: str, data_dir: Path) -> tuple[Settings, int, int, str]:
     settings = make_settings(url, data_dir)
     with session_scope(url) as session:
         seeded = seed_demo(session, settings)
+    assert seeded is not None
     frames = write_lake(settings.resolved_lake_dir, seeded.camera_id)
     LocalObjectStore(data_dir / "objects").put_bytes("snapshots/1/a.jpg", b"\xff\xd8 snapshot")
     from vigil.db.models import Camera

@@ -31,7 +31,6 @@ from pathlib import Path, PurePath
 
 import duckdb
 import pyarrow as pa
-import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from vigil.lake.layout import part_name
