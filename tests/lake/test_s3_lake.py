@@ -174,7 +174,10 @@ class _Reader(threading.Thread):
         while not self.stop.is_set():
             try:
                 self.one_pass()
-            except FileNotFoundError:
+            except OSError as exc:  # S3: RESOURCE_NOT_FOUND / NoSuchKey during GetObject
+                if not isinstance(exc, FileNotFoundError) and "NOT_FOUND" not in str(exc):
+                    self.errors.append(exc)
+                    return
                 self.vanished += 1
             except BaseException as exc:  # anything else is a half-written or broken file
                 self.errors.append(exc)
@@ -195,12 +198,17 @@ def test_readers_never_see_a_half_written_file_or_a_row_twice(s3_lake: LakeStore
     reader.start()
     for start in range(0, len(frames), 1000):
         writer.add(frames[start : start + 1000])  # each call publishes one 1000-row file
+        # Pace the writer by the reader: every intermediate state is read at least once.
+        seen = len(reader.passes)
+        while len(reader.passes) < seen + 2 and reader.is_alive():
+            threading.Event().wait(0.01)
     compact_lake(s3_lake, now=HOUR + timedelta(days=1), min_files=2)
     stop.set()
     reader.join()
     reader.one_pass()  # a last pass after everything settled
 
     assert not reader.errors, reader.errors
+    assert {rows for rows, _, _ in reader.passes} >= {1000, 2000, 3000, 4000, 5000, 6000}
     assert reader.passes[-1] == (6000, 6000, [6000])
     for rows, distinct, per_file in reader.passes:
         assert rows == distinct  # never a row twice (merged file and its sources together)

@@ -104,12 +104,6 @@ class LakeStore:
             by_dir.setdefault(info.path.rpartition("/")[0], []).append(info)
         return sorted(i.path for infos in by_dir.values() for i in _visible(infos))
 
-    def is_dir(self, directory: str) -> bool:
-        info = self.filesystem.get_file_info(directory)
-        if self.local:
-            return info.type == pafs.FileType.Directory
-        return bool(self._infos(directory, recursive=False))
-
     # --- reading -------------------------------------------------------------------------------
     def dataset(
         self, paths: list[str], schema: pa.Schema | None = None, hive_base: str | None = None
