@@ -140,3 +140,46 @@ def test_integer_ids_are_never_reused_after_migrating(empty_database: str) -> No
         assert new_ids[0] == 4
     assert all(key for _id, key, _admin in keys)
     assert [bool(admin) for _id, _key, admin in keys] == [True, False, False]
+
+
+def test_upgrading_keeps_every_child_row(empty_database: str) -> None:
+    """Batch migrations copy and drop whole tables on SQLite: with foreign keys enforced, the
+    drop of `users` once cascaded into every camera, zone and health event of an upgraded
+    install. Every row written at 0003 must still be there at head, on both databases."""
+    migrate.upgrade(empty_database, "0003")
+    engine = make_engine(empty_database)
+    stamp = "CURRENT_TIMESTAMP"
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, email, password_hash, is_active, created_at)"
+                    f" VALUES (1, 'owner@example.com', 'x', :t, {stamp})"
+                ),
+                {"t": True},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO cameras (id, owner_id, name, stream_url, enabled, detect_fps,"
+                    " detect_width, face_mode, motion_masks, record_retention_days,"
+                    " clip_retention_days, snapshot_retention_days, status, created_at,"
+                    " updated_at) VALUES (1, 1, 'Gate', 'rtsp://h/s', :t, 5, 640, :f, '[]',"
+                    f" 7, 30, 7, 'unknown', {stamp}, {stamp})"
+                ),
+                {"t": True, "f": False},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO camera_health_events (camera_id, status, ts)"
+                    f" VALUES (1, 'online', {stamp})"
+                )
+            )
+        migrate.upgrade(empty_database)
+        with engine.connect() as conn:
+            counts = {
+                table: conn.scalar(text(f"SELECT COUNT(*) FROM {table}"))  # noqa: S608
+                for table in ("users", "cameras", "camera_health_events")
+            }
+        assert counts == {"users": 1, "cameras": 1, "camera_health_events": 1}
+    finally:
+        engine.dispose()
