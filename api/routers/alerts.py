@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -11,6 +10,7 @@ from sqlalchemy import select
 
 from api.deps import CurrentUser, DbDep, OwnedCamera, SettingsDep
 from api.jsonbody import StrictJSONRoute
+from api.params import CameraIdQuery, Instant
 from api.schemas.alerts import (
     AlertSettingsResponse,
     AlertSettingsUpdate,
@@ -145,29 +145,19 @@ def send_test_alert(
     return TestResult(deliveries=[delivery_response(r) for r in rows])
 
 
-def _aware(name: str, value: datetime | None) -> None:
-    if value is not None and value.tzinfo is None:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=[{"loc": ["query", name], "msg": "needs a time zone", "type": "value"}],
-        )
-
-
 @router.get("/alerts/deliveries")
 def list_deliveries(
     user: CurrentUser,
     db: DbDep,
-    camera_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    camera_id: CameraIdQuery = None,
     status_: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
     channel: Annotated[Channel | None, Query()] = None,
-    since: Annotated[datetime | None, Query(description="created at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="created before (ISO 8601)")] = None,
+    since: Annotated[Instant | None, Query(description="created at or after (ISO 8601)")] = None,
+    until: Annotated[Instant | None, Query(description="created before (ISO 8601)")] = None,
     cursor: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="next_cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> DeliveryPage:
     """Deliveries of your cameras' alerts, newest first, with cursor pagination."""
-    _aware("since", since)
-    _aware("until", until)
     query = (
         select(AlertDelivery)
         .join(Camera, Camera.id == AlertDelivery.camera_id)

@@ -43,6 +43,15 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "min_dwell_seconds": 1.5,
     },
     "PATCH /api/v1/cameras/{camera_id}/zones/{zone_id}": {"polygon": WALKWAY},
+    "PUT /api/v1/cameras/{camera_id}/alerts": {
+        "kinds": {"intrusion": {"enabled": True, "cooldown_seconds": 120}},
+        "recipients": ["ana@example.com"],
+        "quiet_hours": [{"start": "09:00", "end": "17:30"}],
+        "time_zone": "Europe/Lisbon",
+        "min_confidence": 0.6,
+        "webhook_url": "https://ntfy.example.com/vigil",
+    },
+    "POST /api/v1/users": {"email": "made@example.com", "password": "correct horse 42"},
 }
 
 CALENDAR_EDGES = [
