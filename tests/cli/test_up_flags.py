@@ -20,7 +20,7 @@ from vigil.embedded.process import free_port
 
 SKIP_ALL_BUT_API = [
     f"--skip={name}"
-    for name in ("object-store", "broker", "demo-camera", "ingest", "dataflow", "dagster")
+    for name in ("object-store", "broker", "demo-camera", "ingest", "dataflow", "dagster", "alerts")
 ] + ["--skip=dashboard"]
 
 
