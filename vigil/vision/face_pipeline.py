@@ -12,7 +12,7 @@ from vigil.vision.face_quality import (
     FaceQualityConfig,
     blur_score,
     encode_jpeg,
-    face_quality,
+    measure_face_quality,
     passes_quality,
     thumbnail_crop,
 )
@@ -85,7 +85,7 @@ class FacePipeline:
             face.bbox.normalised(w, h),
             face.score,
             blur,
-            face_quality(face.score, face.bbox, blur),
+            measure_face_quality(face, frame.shape, blur),
             aligned,
             thumbnail_crop(frame, face.bbox, self.config),
         )

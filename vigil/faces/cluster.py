@@ -1,0 +1,229 @@
+"""Batch clustering of a window of faces and the refinement plan that keeps identity ids stable.
+
+Clustering is scipy's average-linkage hierarchy on cosine distance. Faces of one track are first
+pooled into one quality-weighted point (a track is one person unless a face clearly disagrees),
+and very large windows are pre-grouped into tight micro-clusters so the O(n^2) linkage stays
+bounded. `refine` then matches clusters to the old identities by overlap: an identity keeps its
+id where most of its weight lands, identities sharing a cluster merge into the heaviest (a named
+one first), and faces landing elsewhere are split off. Named identities never merge away and
+never lose faces.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence, Set
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+from scipy.cluster.hierarchy import fcluster, linkage
+
+from vigil.faces.assign import IdentityRef
+from vigil.faces.quality import can_found, weight
+
+DEFAULT_THRESHOLD = 0.30  # average cosine similarity at which two groups are one person
+TRACK_SPLIT = 0.15  # a face this far below its track's mean is treated as its own point
+MICRO_THRESHOLD = 0.80  # pre-grouping of very large windows: near-duplicates only
+MAX_POINTS = 4000  # above this many points, pre-group before the linkage
+
+Matrix = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class FaceSample:
+    detection_id: str
+    embedding: np.ndarray  # unit float32[128]
+    quality: float  # 0..1
+    camera_id: int
+    track_id: int | None
+    ts: datetime
+    face_id: int | None  # current identity
+
+
+@dataclass(frozen=True)
+class RefinePlan:
+    """Apply in order: `assignments` (splits are recorded from them), then `merges`."""
+
+    assignments: dict[str, int | str] = field(default_factory=dict)  # changed ones only
+    merges: list[tuple[int, int]] = field(default_factory=list)  # (from_face_id, into_face_id)
+    splits: list[tuple[int, list[str]]] = field(default_factory=list)  # (from, moved out)
+
+
+@dataclass
+class _Point:
+    members: list[int]  # sample indices (empty for an identity anchor)
+    vector: npt.NDArray[np.float64]  # weighted sum of unit embeddings
+    weight: float
+    anchor: int | None = None  # index into the identities when it stands for one's history
+
+
+def cluster(samples: Sequence[FaceSample], *, threshold: float | None = None) -> dict[str, int]:
+    """detection_id -> cluster label; -1 for faces too poor to stand alone (noise)."""
+    labels, _ = _cluster(samples, (), DEFAULT_THRESHOLD if threshold is None else threshold)
+    return {s.detection_id: int(label) for s, label in zip(samples, labels, strict=True)}
+
+
+def refine(
+    samples: Sequence[FaceSample],
+    named: Set[int],
+    *,
+    threshold: float | None = None,
+    identities: Sequence[IdentityRef] = (),
+) -> RefinePlan:
+    """Plan merges, splits and reassignments for a window of faces.
+
+    `identities` (optional) anchors each identity's history as one weighted point, so a short
+    window of new faces can be refined incrementally against identities it does not include.
+    """
+    t = DEFAULT_THRESHOLD if threshold is None else threshold
+    labels, anchor_labels = _cluster(samples, identities, t)
+    overlap: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for s, label in zip(samples, labels, strict=True):
+        if label >= 0 and s.face_id is not None:
+            overlap[int(label)][s.face_id] += weight(s.quality)
+    for ref, label in zip(identities, anchor_labels, strict=True):
+        if label >= 0:
+            overlap[int(label)][ref.id] += ref.weight
+    home: dict[int, tuple[int, float]] = {}  # face id -> (cluster, weight there)
+    for label, by_face in overlap.items():
+        for fid, w in by_face.items():
+            if fid not in home or w > home[fid][1]:
+                home[fid] = (label, w)
+    claimants: dict[int, list[int]] = defaultdict(list)
+    for fid, (label, _) in home.items():
+        claimants[label].append(fid)
+    keeper: dict[int, int | str] = {}
+    merges: list[tuple[int, int]] = []
+    fresh = 0
+    for label in sorted({int(x) for x in labels if x >= 0}):
+        ids = sorted(claimants.get(label, []), key=lambda f: (f not in named, -home[f][1], f))
+        if not ids:
+            keeper[label], fresh = f"new:{fresh}", fresh + 1
+            continue
+        keeper[label] = ids[0]
+        merges += [(f, ids[0]) for f in ids[1:] if f not in named]
+    merged = {f for f, _ in merges}
+    assignments: dict[str, int | str] = {}
+    moved: dict[int, list[str]] = defaultdict(list)
+    for s, label in zip(samples, labels, strict=True):
+        if label < 0 or s.face_id in named:
+            continue
+        target = keeper[int(label)]
+        if s.face_id is not None and s.face_id in merged and target == dict(merges)[s.face_id]:
+            continue  # moves with its identity's merge
+        if target != s.face_id:
+            assignments[s.detection_id] = target
+            if s.face_id is not None:
+                moved[s.face_id].append(s.detection_id)
+    return RefinePlan(assignments, merges, sorted(moved.items()))
+
+
+def _cluster(
+    samples: Sequence[FaceSample], identities: Sequence[IdentityRef], threshold: float
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Labels for the samples and for the identity anchors (-1: noise)."""
+    points = _track_points(samples) + [
+        _Point([], _unit(r.centroid).astype(np.float64) * r.weight, r.weight, k)
+        for k, r in enumerate(identities)
+    ]
+    labels = np.full(len(samples), -1, np.int64)
+    anchor_labels = np.full(len(identities), -1, np.int64)
+    if not points:
+        return labels, anchor_labels
+    groups = _pregroup(points) if len(points) > MAX_POINTS else [[i] for i in range(len(points))]
+    vectors = np.array([sum(points[i].vector for i in g) for g in groups], np.float64)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    if len(groups) == 1:
+        group_labels = np.zeros(1, np.int64)
+    else:
+        tree = linkage(vectors, method="average", metric="cosine")
+        group_labels = fcluster(tree, t=1.0 - threshold, criterion="distance") - 1
+    quality = np.array([s.quality for s in samples], np.float64)
+    founded: set[int] = set()
+    for g, label in zip(groups, group_labels, strict=True):
+        for i in g:
+            p = points[i]
+            if p.anchor is not None or any(can_found(quality[m]) for m in p.members):
+                founded.add(int(label))
+    for g, label in zip(groups, group_labels, strict=True):
+        if int(label) not in founded:
+            continue  # only poor faces: none may found an identity
+        for i in g:
+            p = points[i]
+            labels[p.members] = label
+            if p.anchor is not None:
+                anchor_labels[p.anchor] = label
+    return _compact(labels, anchor_labels)
+
+
+def _track_points(samples: Sequence[FaceSample]) -> list[_Point]:
+    """One point per track (faces that disagree with their track stand alone), one per other."""
+    tracks: dict[tuple[int, int], list[int]] = defaultdict(list)
+    points: list[_Point] = []
+    emb = np.array([_unit(s.embedding) for s in samples], np.float64).reshape(len(samples), -1)
+    w = np.array([weight(s.quality) for s in samples], np.float64)
+    for i, s in enumerate(samples):
+        if s.track_id is None:
+            points.append(_Point([i], emb[i] * w[i], float(w[i])))
+        else:
+            tracks[(s.camera_id, s.track_id)].append(i)
+    for members in tracks.values():
+        idx = np.array(members)
+        mean = (emb[idx] * w[idx, None]).sum(axis=0)
+        mean /= max(float(np.linalg.norm(mean)), 1e-12)
+        sims = emb[idx] @ mean
+        keep = idx[sims >= float(np.median(sims)) - TRACK_SPLIT]
+        points.append(
+            _Point(keep.tolist(), (emb[keep] * w[keep, None]).sum(0), float(w[keep].sum()))
+        )
+        points += [_Point([int(i)], emb[i] * w[i], float(w[i])) for i in idx if i not in set(keep)]
+    return points
+
+
+def _pregroup(points: list[_Point], chunk: int = 2048) -> list[list[int]]:
+    """Greedy leader grouping at MICRO_THRESHOLD, a chunk of points at a time (matrix ops)."""
+    vectors = np.array([p.vector for p in points], np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    leaders = np.zeros((0, vectors.shape[1]), np.float32)
+    groups: list[list[int]] = []
+    for start in range(0, len(points), chunk):
+        block = vectors[start : start + chunk]
+        sims = block @ leaders.T if len(leaders) else np.zeros((len(block), 0), np.float32)
+        new_leaders: list[int] = []
+        for j in range(len(block)):
+            if sims.shape[1] and sims[j].max() >= MICRO_THRESHOLD:
+                groups[int(sims[j].argmax())].append(start + j)
+                continue
+            if new_leaders:
+                local = block[new_leaders] @ block[j]
+                k = int(local.argmax())
+                if local[k] >= MICRO_THRESHOLD:
+                    groups[len(leaders) + k].append(start + j)
+                    continue
+            new_leaders.append(j)
+            groups.append([start + j])
+        leaders = np.vstack([leaders, block[new_leaders]])
+    return groups
+
+
+def _compact(
+    labels: npt.NDArray[np.int64], anchor_labels: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Renumber labels 0..k-1 in order of first appearance (noise stays -1)."""
+    mapping: dict[int, int] = {}
+    for label in [*labels.tolist(), *anchor_labels.tolist()]:
+        if label >= 0 and label not in mapping:
+            mapping[label] = len(mapping)
+    remap = np.vectorize(lambda x: mapping.get(int(x), -1), otypes=[np.int64])
+    return (
+        remap(labels) if len(labels) else labels,
+        remap(anchor_labels) if len(anchor_labels) else anchor_labels,
+    )
+
+
+def _unit(vector: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    v = np.asarray(vector, np.float32).reshape(-1)
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
