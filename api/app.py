@@ -14,7 +14,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import LoginRateLimiter
-from api.routers import auth, cameras, clips, events, health, media, stats, zones
+from api.routers import auth, cameras, clips, events, faces, health, media, stats, zones
 from vigil import __version__
 from vigil.db.session import session_factory
 from vigil.settings import Settings, get_settings
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     app.include_router(health.router)
-    for module in (auth, cameras, media, zones, events, clips, stats):
+    for module in (auth, cameras, media, zones, events, clips, stats, faces):
         app.include_router(module.router, prefix=API_PREFIX)
 
     Instrumentator(

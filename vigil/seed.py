@@ -53,7 +53,10 @@ def seed_demo(session: Session, settings: Settings) -> SeedResult:
     created_camera = camera is None
     if camera is None:  # the zone only with a new camera: a zone the user deleted stays deleted
         camera = Camera(
-            owner_id=user.id, name=DEMO_CAMERA_NAME, stream_url=demo_stream_url(settings)
+            owner_id=user.id,
+            name=DEMO_CAMERA_NAME,
+            stream_url=demo_stream_url(settings),
+            face_recognition=True,  # the demo shows face identities; other cameras opt in
         )
         session.add(camera)
         session.flush()

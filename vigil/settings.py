@@ -150,7 +150,13 @@ class Settings(BaseSettings):
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
 
-    @field_validator("retention_cron")
+    # --- face identities (vigil.faces) ---------------------------------------------------------
+    face_visit_gap_seconds: float = Field(default=30.0, gt=0, le=3600)
+    face_refine_cron: str = "*/5 * * * *"
+    face_refine_window_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    face_live_reload_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("retention_cron", "face_refine_cron")
     @classmethod
     def _cron_has_five_fields(cls, value: str) -> str:
         if not _CRON.fullmatch(value.strip()):

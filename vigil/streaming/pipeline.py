@@ -76,6 +76,7 @@ class PipelineEnv:
             tracker=TrackerConfig(frame_rate=spec.fps, confidence=self.tracker_confidence),
             gating=self.gating,
             face_mode=spec.face_mode,
+            faces_enabled=spec.face_recognition,
         )
 
 

@@ -3,7 +3,7 @@
 from vigil.db.models.alerts import AlertDelivery, AlertSettings
 from vigil.db.models.cameras import Camera, CameraHealthEvent, CameraStatus, Zone
 from vigil.db.models.events import Clip, Event
-from vigil.db.models.faces import Face, FaceDetection
+from vigil.db.models.faces import Face, FaceChange, FaceDetection
 from vigil.db.models.storage import PendingDeletion
 from vigil.db.models.users import User
 
@@ -16,6 +16,7 @@ __all__ = [
     "Clip",
     "Event",
     "Face",
+    "FaceChange",
     "FaceDetection",
     "PendingDeletion",
     "User",
