@@ -128,7 +128,7 @@ def _responses(db: Session, faces: list[Face]) -> list[FaceResponse]:
             .subquery()
         )
         covers = dict(
-            db.execute(select(ranked.c.face_id, ranked.c.id).where(ranked.c.rank == 1)).tuples()
+            db.execute(select(ranked.c.face_id, ranked.c.id).where(ranked.c.rank == 1)).tuples().all()
         )
     return [
         FaceResponse(
