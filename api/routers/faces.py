@@ -127,9 +127,8 @@ def _responses(db: Session, faces: list[Face]) -> list[FaceResponse]:
             .where(FaceDetection.face_id.in_(ids), FaceDetection.thumbnail_key.is_not(None))
             .subquery()
         )
-        covers = dict(
-            db.execute(select(ranked.c.face_id, ranked.c.id).where(ranked.c.rank == 1)).tuples().all()
-        )
+        best = select(ranked.c.face_id, ranked.c.id).where(ranked.c.rank == 1)
+        covers = {int(fid): did for fid, did in db.execute(best)}
     return [
         FaceResponse(
             id=f.id,

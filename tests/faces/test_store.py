@@ -42,8 +42,11 @@ def world(database_url: str) -> tuple[int, int, int]:
         return owner, add_camera(session, owner, "Desk"), add_camera(session, owner, "Door")
 
 
-def _ids(url: str, detection_ids: list[str]) -> set[int | None]:
-    return set(identity_of(url, detection_ids).values())
+def _ids(url: str, detection_ids: list[str]) -> set[int]:
+    """The identities of stored detections (every one assigned)."""
+    found = set(identity_of(url, detection_ids).values())
+    assert None not in found, "a face was left unassigned"
+    return {f for f in found if f is not None}
 
 
 def test_new_faces_of_known_identities_keep_their_ids(
@@ -167,8 +170,8 @@ def test_delete_removes_rows_and_thumbnails(
     kept = store_faces(database_url, objects, live, visit_rows(desk, "orl_s02", T0, 4, track_id=2))
     (a,) = _ids(database_url, gone)
     with session_scope(database_url) as session:
-        keys = set(session.scalars(select(FaceDetection.thumbnail_key)))
-        assert all(objects.exists(k) for k in keys if k)
+        keys = {k for k in session.scalars(select(FaceDetection.thumbnail_key)) if k}
+        assert keys and all(objects.exists(k) for k in keys)
         journal = delete_identity(session, session.get_one(Face, a))
     drain(session_factory(database_url), objects, ids=journal)
     assert identity_of(database_url, gone) == {}
@@ -199,9 +202,8 @@ def test_retention_expires_unlabelled_identities_and_keeps_labelled_ones(
     (a,), (b,), (c,) = (_ids(database_url, x) for x in (unnamed, named, recent))
     with session_scope(database_url) as session:
         set_label(session, session.get_one(Face, b), "Bob")
-        unnamed_keys = set(
-            session.scalars(select(FaceDetection.thumbnail_key).where(FaceDetection.face_id == a))
-        )
+        of_a = select(FaceDetection.thumbnail_key).where(FaceDetection.face_id == a)
+        unnamed_keys = {k for k in session.scalars(of_a) if k}
     report = sweep(
         session_factory(database_url),
         objects,
