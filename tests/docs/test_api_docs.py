@@ -74,3 +74,5 @@ def test_api_docs_examples_run(api_server: str) -> None:
     assert "crosses the edge" in out
     assert "media not found\n404\n" in out
     assert "0\nnull\n" in out
+    assert '{"detail":"identity not found"}\n404\n' in out  # faces: none seen yet
+    assert "\n422\n404\n" in out  # an empty split, then deleting an unknown identity
