@@ -9,11 +9,12 @@ from streamlit.navigation.page import StreamlitPage
 def pages() -> dict[str, StreamlitPage]:
     """Every screen by its URL path, the first being the landing page. Built on every run:
     a page object carries per-run state, so it must not be shared between sessions."""
-    from dashboard.pages import cameras, events, live, stats, zones  # they link back here
+    from dashboard.pages import cameras, events, faces, live, stats, zones  # they link back
 
     screens = [
         (live.render, "live", "Live", ":material/live_tv:"),
         (events.render, "events", "Events", ":material/notifications:"),
+        (faces.render, "faces", "Faces", ":material/face:"),
         (cameras.render, "cameras", "Cameras", ":material/videocam:"),
         (zones.render, "zones", "Zones", ":material/pentagon:"),
         (stats.render, "stats", "Stats", ":material/bar_chart:"),
