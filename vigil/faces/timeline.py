@@ -4,6 +4,7 @@ identity seen at one camera with no gap longer than `gap`), each appearance with
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -97,26 +98,51 @@ def timeline(
     truncated = len(rows) > limit
     rows = rows[:limit]
     events = covering_events(session, owner_id, ((r[1], r[3]) for r in rows))
+    sweeps = {cam: _Sweep(found) for cam, found in events.items()}
     open_visits: dict[tuple[int, int], Visit] = {}
     visits: list[Visit] = []
     for det_id, cam, face, ts, quality, has_thumb, label in rows:
         fid = int(face or 0)  # never 0: the join keeps assigned faces only
-        covering = tuple(e.id for e in events.get(cam, ()) if e.covers(ts))
-        appearance = Appearance(det_id, cam, fid, ts, quality, bool(has_thumb), covering)
+        covering = sweeps[cam].at(ts)
+        appearance = Appearance(
+            det_id, cam, fid, ts, quality, bool(has_thumb), tuple(e.id for e in covering)
+        )
         visit = open_visits.get((fid, cam))
         if visit is None or ts - visit.end > gap:
             visit = open_visits[(fid, cam)] = Visit(fid, label, cam, ts, ts)
             visits.append(visit)
         visit.end = ts
         visit.appearances.append(appearance)
-    for visit in visits:
-        visit.events = [
-            e
-            for e in events.get(visit.camera_id, ())
-            if e.start <= visit.end and (e.end is None or e.end >= visit.start)
-        ]
+        for event in covering:
+            if event not in visit.events:
+                visit.events.append(event)
+    for visit in visits:  # events that start and end between two appearances of a visit
+        inside = sweeps[visit.camera_id].starting(visit.start, visit.end)
+        visit.events = sorted({*visit.events, *inside}, key=lambda e: (e.start, e.id))
     visits.sort(key=lambda v: (v.start, v.camera_id, v.face_id))
     return Timeline(visits, truncated)
+
+
+class _Sweep:
+    """Events of one camera by start; `at(ts)` for non-decreasing ts keeps only the events
+    begun and not yet ended, so covering n faces with m events costs about n + m."""
+
+    def __init__(self, events: list[CoveringEvent]) -> None:
+        self.events = events
+        self.starts = [e.start for e in events]
+        self.next = 0
+        self.active: list[CoveringEvent] = []
+
+    def at(self, ts: datetime) -> list[CoveringEvent]:
+        while self.next < len(self.events) and self.events[self.next].start <= ts:
+            self.active.append(self.events[self.next])
+            self.next += 1
+        self.active = [e for e in self.active if e.end is None or e.end >= ts]
+        return self.active
+
+    def starting(self, since: datetime, until: datetime) -> list[CoveringEvent]:
+        lo, hi = bisect_left(self.starts, since), bisect_right(self.starts, until)
+        return self.events[lo:hi]
 
 
 def covering_events(
