@@ -11,7 +11,7 @@ never lose faces.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,11 +19,16 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
 
 from vigil.faces.assign import IdentityRef
 from vigil.faces.quality import can_found, weight
 
 DEFAULT_THRESHOLD = 0.30  # average cosine similarity at which two groups are one person
+CENTER_MIN_IDENTITIES = 6  # centre the embeddings when a first pass finds this many people
+CENTERED_SHIFT = 0.05  # centred similarities run lower: the cut moves by this much
+QUALITY_EASE = 0.06  # poor faces match less well: ease their distances by up to this
+SINGLE_MIN_QUALITY = 0.45  # a lone face (or track) founds an identity only above this
 TRACK_SPLIT = 0.15  # a face this far below its track's mean is treated as its own point
 MICRO_THRESHOLD = 0.80  # pre-grouping of very large windows: near-duplicates only
 MAX_POINTS = 4000  # above this many points, pre-group before the linkage
@@ -132,30 +137,49 @@ def _cluster(
     anchor_labels = np.full(len(identities), -1, np.int64)
     if not points:
         return labels, anchor_labels
+    quality = np.array([s.quality for s in samples], np.float64)
+    point_quality = np.array(
+        [1.0 if p.anchor is not None else float(quality[p.members].max()) for p in points]
+    )
     groups = _pregroup(points) if len(points) > MAX_POINTS else [[i] for i in range(len(points))]
     vectors = np.array([sum(points[i].vector for i in g) for g in groups], np.float64)
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    if len(groups) == 1:
-        group_labels = np.zeros(1, np.int64)
-    else:
-        tree = linkage(vectors, method="average", metric="cosine")
-        group_labels = fcluster(tree, t=1.0 - threshold, criterion="distance") - 1
-    quality = np.array([s.quality for s in samples], np.float64)
-    founded: set[int] = set()
+    group_quality = np.array([point_quality[g].max() for g in groups])
+    group_labels = _linkage_labels(_units(vectors), group_quality, threshold)
+    sizes = Counter(group_labels.tolist())
     for g, label in zip(groups, group_labels, strict=True):
-        for i in g:
-            p = points[i]
-            if p.anchor is not None or any(can_found(quality[m]) for m in p.members):
-                founded.add(int(label))
-    for g, label in zip(groups, group_labels, strict=True):
-        if int(label) not in founded:
-            continue  # only poor faces: none may found an identity
+        alone = sizes[int(label)] == 1 and len(g) == 1
+        if alone and not can_found(float(point_quality[g[0]]), SINGLE_MIN_QUALITY):
+            continue  # one poor face (or track) with no company: too little to found on
         for i in g:
             p = points[i]
             labels[p.members] = label
             if p.anchor is not None:
                 anchor_labels[p.anchor] = label
     return _compact(labels, anchor_labels)
+
+
+def _linkage_labels(
+    vectors: npt.NDArray[np.float64], quality: npt.NDArray[np.float64], threshold: float
+) -> npt.NDArray[np.int64]:
+    """Average linkage on cosine distance, eased for poor faces, after removing the direction
+    every face shares once the window holds enough identities to estimate it."""
+    if len(vectors) == 1:
+        return np.zeros(1, np.int64)
+    cut = 1.0 - threshold
+    first = _cut(vectors, quality, cut)
+    if len(set(first.tolist())) >= CENTER_MIN_IDENTITIES:
+        return _cut(_units(vectors - vectors.mean(axis=0)), quality, cut + CENTERED_SHIFT)
+    return first
+
+
+def _cut(
+    vectors: npt.NDArray[np.float64], quality: npt.NDArray[np.float64], cut: float
+) -> npt.NDArray[np.int64]:
+    ease = QUALITY_EASE * (1.0 - np.sqrt(np.outer(quality, quality)))
+    distance = np.maximum(1.0 - vectors @ vectors.T - ease, 0.0)
+    np.fill_diagonal(distance, 0.0)
+    tree = linkage(squareform(distance, checks=False), method="average")
+    return np.asarray(fcluster(tree, t=cut, criterion="distance") - 1, np.int64)
 
 
 def _track_points(samples: Sequence[FaceSample]) -> list[_Point]:
@@ -221,6 +245,10 @@ def _compact(
         remap(labels) if len(labels) else labels,
         remap(anchor_labels) if len(anchor_labels) else anchor_labels,
     )
+
+
+def _units(vectors: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 def _unit(vector: npt.ArrayLike) -> npt.NDArray[np.float32]:

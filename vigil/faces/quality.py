@@ -6,7 +6,7 @@ from __future__ import annotations
 from vigil.vision.face_quality import measure_face_quality
 from vigil.vision.faces import RawFace
 
-FOUND_MIN_QUALITY = 0.35  # below it a face joins an existing identity or stays unassigned
+FOUND_MIN_QUALITY = 0.15  # below it a face joins an existing identity or stays unassigned
 
 
 def face_quality(

@@ -16,8 +16,9 @@ from vigil.vision.types import BBox
 
 @dataclass(frozen=True, slots=True)
 class FaceQualityConfig:
-    min_size: int = 32  # shortest side of the face box, pixels of the full frame
-    min_blur: float = 40.0  # variance of the Laplacian on the aligned 112x112 crop
+    # Low floors: small and soft faces still group well once weighted by quality.
+    min_size: int = 20  # shortest side of the face box, pixels of the full frame
+    min_blur: float = 4.0  # variance of the Laplacian on the aligned 112x112 crop
     window_seconds: float = 1.0  # keep one face per track per window (the best one)
     thumbnail_side: int = 128  # longest side of the JPEG thumbnail
     thumbnail_margin: float = 0.25  # context around the face box, as a share of its size
