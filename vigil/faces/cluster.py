@@ -22,7 +22,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
 from vigil.faces.assign import IdentityRef
-from vigil.faces.quality import can_found, weight
+from vigil.faces.quality import FOUND_MIN_QUALITY, can_found, weight
 
 DEFAULT_THRESHOLD = 0.30  # average cosine similarity at which two groups are one person
 CENTER_MIN_IDENTITIES = 6  # centre the embeddings when a first pass finds this many people
@@ -146,10 +146,14 @@ def _cluster(
     group_quality = np.array([point_quality[g].max() for g in groups])
     group_labels = _linkage_labels(_units(vectors), group_quality, threshold)
     sizes = Counter(group_labels.tolist())
+    best: dict[int, float] = defaultdict(float)
+    for gq, label in zip(group_quality, group_labels, strict=True):
+        best[int(label)] = max(best[int(label)], float(gq))
     for g, label in zip(groups, group_labels, strict=True):
         alone = sizes[int(label)] == 1 and len(g) == 1
-        if alone and not can_found(float(point_quality[g[0]]), SINGLE_MIN_QUALITY):
-            continue  # one poor face (or track) with no company: too little to found on
+        floor = SINGLE_MIN_QUALITY if alone else FOUND_MIN_QUALITY
+        if not can_found(best[int(label)], floor):
+            continue  # only poor faces, or one face with no company: too little to found on
         for i in g:
             p = points[i]
             labels[p.members] = label
