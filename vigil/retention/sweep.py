@@ -281,6 +281,8 @@ def _expire_identities(
         expired = expire(session, now, batch_size=batch_size)
         session.commit()
     drain(sessions, store, batch_size=batch_size, ids=expired.journal_ids)
-    report.deleted["face_detection"] += expired.detections
-    report.deleted["face_identity"] += expired.identities
-    report.reasons["age"] += expired.detections
+    if expired.detections:
+        report.deleted["face_detection"] += expired.detections
+        report.reasons["age"] += expired.detections
+    if expired.identities:
+        report.deleted["face_identity"] += expired.identities
