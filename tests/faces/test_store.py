@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from tests.faces.world import (
@@ -228,6 +229,7 @@ def test_faces_of_a_camera_with_recognition_off_are_not_kept(
     rows = visit_rows(private, "orl_s01", T0, 3, track_id=1)
     from vigil.streaming.store_output import StoreOutput, StoreWork
 
+    not_kept = REGISTRY.get_sample_value("vigil_faces_not_kept_total") or 0.0
     output = StoreOutput(database_url, lambda: objects, "001")
     work = StoreWork(
         private, (), (), tuple({k: v for k, v in r.items() if k != "_jpeg"} for r in rows)
@@ -239,3 +241,4 @@ def test_faces_of_a_camera_with_recognition_off_are_not_kept(
     assert identity_of(database_url, [r["face_detection_id"] for r in rows]) == {}
     assert identities(database_url, owner) == {}
     assert not any(objects.exists(r["thumbnail_key"]) for r in rows)
+    assert REGISTRY.get_sample_value("vigil_faces_not_kept_total") == not_kept + len(rows)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from prometheus_client import Counter
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,13 @@ from vigil.records.convert import Row
 from vigil.retention.journal import Doomed, enqueue
 
 log = get_logger(__name__)
+
+FACES_STORED = Counter("vigil_faces_stored", "Face rows stored by the dataflow")
+FACES_ASSIGNED = Counter("vigil_faces_assigned_live", "Stored faces given an identity at once")
+IDENTITIES_CREATED = Counter("vigil_face_identities_created_live", "Identities founded live")
+FACES_NOT_KEPT = Counter(
+    "vigil_faces_not_kept", "Faces of cameras with face recognition off (dropped)"
+)
 
 EMBEDDING_DIM = 128
 
@@ -180,6 +188,13 @@ class LiveResult:
     new_identities: int
     skipped: int  # faces of cameras with face recognition off (not stored)
     thumbnails_dropped: list[int]  # journal ids of their thumbnails, to drain after commit
+
+    def count(self) -> None:
+        """Add to the metrics, once the transaction is committed."""
+        FACES_STORED.inc(self.inserted)
+        FACES_ASSIGNED.inc(self.assigned)
+        IDENTITIES_CREATED.inc(self.new_identities)
+        FACES_NOT_KEPT.inc(self.skipped)
 
 
 class LiveFaces:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from vigil.db.session import session_factory, session_scope
 from vigil.events.store import upsert_event
-from vigil.faces.store import LiveFaces
+from vigil.faces.store import LiveFaces, LiveResult
 from vigil.logs import get_logger
 from vigil.records.convert import Row
 from vigil.retention.journal import drain
@@ -54,9 +54,9 @@ class StoreWork:
         )
 
 
-def apply(session: Session, works: Iterable[StoreWork], faces: LiveFaces) -> list[int]:
-    """The database part of `works`, in one session (the caller commits); returns the journal
-    ids of thumbnails not kept (face recognition off), to drain after the commit."""
+def apply(session: Session, works: Iterable[StoreWork], faces: LiveFaces) -> LiveResult:
+    """The database part of `works`, in one session (the caller commits); returns what the
+    faces became (its thumbnails not kept, face recognition off, to drain after the commit)."""
     works = list(works)
     for work in works:
         for write in work.events:
@@ -67,8 +67,7 @@ def apply(session: Session, works: Iterable[StoreWork], faces: LiveFaces) -> lis
                 rules_fingerprint=write.rules_fingerprint,
                 snapshot_key=write.snapshot_key,
             )
-    result = faces.insert(session, (row for work in works for row in work.faces))
-    return result.thumbnails_dropped
+    return faces.insert(session, (row for work in works for row in work.faces))
 
 
 class StoreOutput:
@@ -124,10 +123,13 @@ class StoreOutput:
                     self._store.put_bytes(blob.key, blob.data, content_type=blob.content_type)
             try:
                 with session_scope(self.database_url) as session:
-                    dropped = apply(session, works, self.faces)
+                    results = [apply(session, works, self.faces)]
             except IntegrityError:
                 self.faces.reset()
-                dropped = self._one_by_one(works)
+                results = self._one_by_one(works)
+            dropped = [i for r in results for i in r.thumbnails_dropped]
+            for result in results:
+                result.count()  # committed
             if dropped:
                 drain(session_factory(self.database_url), self._store, ids=dropped)
         except STORE_ERRORS as exc:
@@ -148,14 +150,14 @@ class StoreOutput:
             log.info("store_write_recovered", partition=self.partition)
         return True
 
-    def _one_by_one(self, works: list[StoreWork]) -> list[int]:
+    def _one_by_one(self, works: list[StoreWork]) -> list[LiveResult]:
         """A batch was refused: apply each output alone, dropping those the database refuses
         (their camera was deleted meanwhile)."""
-        dropped: list[int] = []
+        results: list[LiveResult] = []
         for work in works:
             try:
                 with session_scope(self.database_url) as session:
-                    dropped += apply(session, [work], self.faces)
+                    results.append(apply(session, [work], self.faces))
             except IntegrityError as exc:
                 self.faces.reset()
                 SINK_LOST.labels("store").inc()
@@ -166,7 +168,7 @@ class StoreOutput:
                     faces=len(work.faces),
                     error=str(exc.orig).splitlines()[0],
                 )
-        return dropped
+        return results
 
     def snapshot(self) -> list[StoreWork]:
         return list(self.pending)
