@@ -160,7 +160,9 @@ def apply_plan(session: Session, owner_id: int, plan: RefinePlan) -> PlanReport:
     previous = dict(
         session.execute(
             select(FaceDetection.id, FaceDetection.face_id).where(FaceDetection.id.in_(owned_ids))
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     touched: set[int] = set(faces) & set(previous.values())
     for face_id, ids in targets.items():
