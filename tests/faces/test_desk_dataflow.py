@@ -25,6 +25,7 @@ from tests.dataflow.conftest import (  # the dataflow tests' fixtures, reused
 from vigil.db.models import Face, FaceDetection
 from vigil.db.session import session_factory, session_scope
 from vigil.faces.refinement import refine_all
+from vigil.faces.timeline import timeline
 from vigil.simulator import RtspSimulator
 from vigil.simulator.playlist import join_for_simulator
 
@@ -96,6 +97,15 @@ def test_two_men_at_the_desk_and_the_returning_one_keeps_his_id(
     assert set(refined) == set(identities)
     # The ids live assignment gave are the ids kept: refinement renamed nobody.
     assert set(live) >= set(identities), (live, identities)
+    # The man moving at his desk raises motion events: his faces link to them (and their clips).
+    with session_scope(database) as session:
+        owner = session.scalars(select(Face.owner_id)).first()
+        assert owner is not None
+        found = timeline(
+            session, owner, started, datetime.now(UTC), gap=timedelta(seconds=30), limit=20000
+        )
+    covered = [a for v in found.visits for a in v.appearances if a.event_ids]
+    assert covered, "no desk face is covered by an event"
 
 
 def test_the_desk_playlist_plays_each_video_in_turn(tmp_path: Path) -> None:
