@@ -209,7 +209,10 @@ def face_timeline(
     _aware("since", since)
     _aware("until", until)
     until = until or datetime.now(UTC)
-    since = since or until - timedelta(hours=24)
+    try:
+        since = since or until - timedelta(hours=24)
+    except OverflowError:  # until within a day of year 1
+        raise _invalid("until", "too early for a default range; give since") from None
     if since >= until:
         raise _invalid("since", "must be before until")
     if until - since > MAX_TIMELINE_RANGE:

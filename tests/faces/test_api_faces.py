@@ -212,6 +212,7 @@ def test_another_users_identities_are_not_found(
             "at most 31",
         ),
         ("GET", "/faces/timeline?face_id=999999", None, 404, "identity not found"),
+        ("GET", "/faces/timeline?until=0001-01-01T00:00:00Z", None, 422, "too early"),
         (
             "GET",
             "/faces/detections/00000000-0000-0000-0000-000000000000/thumbnail.jpg",
