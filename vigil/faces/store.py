@@ -248,6 +248,7 @@ class LiveFaces:
         skipped: list[Row] = []
         touched: dict[tuple[int, int], list[Row]] = defaultdict(list)
         created = assigned = 0
+        assigners: dict[int, LiveAssigner] = {}
         for row in fresh:
             camera = cameras.get(row["camera_id"])
             if camera is None:  # deleted meanwhile: the insert fails and the sink drops it
@@ -257,7 +258,9 @@ class LiveFaces:
             if not enabled:
                 skipped.append(row)
                 continue
-            assigner = self._assigner(session, owner_id)
+            assigner = assigners.get(owner_id)
+            if assigner is None:  # fresh once per batch: one change-log query per owner
+                assigner = assigners[owner_id] = self._assigner(session, owner_id)
             quality = clamp_quality(row.get("quality"))
             track = (row["camera_id"], row["track_id"]) if row["track_id"] is not None else None
             choice = assigner.assign(row["embedding"], quality, track)
