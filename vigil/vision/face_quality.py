@@ -23,6 +23,7 @@ class FaceQualityConfig:
     thumbnail_side: int = 128  # longest side of the JPEG thumbnail
     thumbnail_margin: float = 0.25  # context around the face box, as a share of its size
     thumbnail_quality: int = 85
+    closeups: bool = True  # search the whole frame for faces when no person box is found
 
 
 def blur_score(image_bgr: Frame) -> float:
