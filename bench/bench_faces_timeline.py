@@ -37,7 +37,7 @@ from vigil.faces.timeline import timeline
 from vigil.logs import configure_logging
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "faces_timeline.json"
+RESULTS = ROOT / "bench" / "results"  # faces_timeline_<database>.json
 START = datetime(2026, 11, 20, tzinfo=UTC)
 DAYS = 7
 IDENTITIES = 40
@@ -203,11 +203,12 @@ def main() -> None:
                 f"timeline p95 {served['p95_ms']:8.2f} ms | x{ratio} "
                 f"({served['mean_rows']:.0f} faces per query)"
             )
-        report["database"] = url.split(":", 1)[0]
+        report["database"] = database = url.split(":", 1)[0].split("+")[0]
         report["machine"] = machine(load)
         report["at"] = now_iso()
-        save_report(RESULTS, report)
-        print(f"saved {RESULTS.relative_to(ROOT)}")
+        path = RESULTS / f"faces_timeline_{database}.json"
+        save_report(path, report)
+        print(f"saved {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
