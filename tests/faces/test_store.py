@@ -20,7 +20,7 @@ from tests.faces.world import (
     store_faces,
     visit_rows,
 )
-from vigil.db.models import Face, FaceChange, FaceDetection, PendingDeletion
+from vigil.db.models import Camera, Face, FaceChange, FaceDetection, PendingDeletion
 from vigil.db.session import session_factory, session_scope
 from vigil.faces.edits import FaceEditError, delete_identity, merge, set_label, split
 from vigil.faces.refinement import refine_all
@@ -242,3 +242,27 @@ def test_faces_of_a_camera_with_recognition_off_are_not_kept(
     assert identities(database_url, owner) == {}
     assert not any(objects.exists(r["thumbnail_key"]) for r in rows)
     assert REGISTRY.get_sample_value("vigil_faces_not_kept_total") == not_kept + len(rows)
+
+
+def test_identities_of_a_deleted_camera_expire_unless_labelled(
+    database_url: str, objects: LocalObjectStore, world: tuple[int, int, int], tmp_path: Path
+) -> None:
+    owner, desk, door = world
+    live = LiveFaces()
+    at_door = store_faces(database_url, objects, live, visit_rows(door, "orl_s01", T0, 3))
+    named = store_faces(database_url, objects, live, visit_rows(door, "orl_s02", T0, 3))
+    at_desk = store_faces(database_url, objects, live, visit_rows(desk, "orl_s03", T0, 3))
+    (a,), (b,), (c,) = (_ids(database_url, x) for x in (at_door, named, at_desk))
+    with session_scope(database_url) as session:
+        set_label(session, session.get_one(Face, b), "Bea")
+        session.delete(session.get_one(Camera, door))  # its face rows go with it
+    sweep(
+        session_factory(database_url),
+        objects,
+        MediaPaths(tmp_path / "media"),
+        tmp_path / "lake",
+        RetentionPolicy(),
+        now=T0 + timedelta(minutes=5),
+    )
+    assert set(identities(database_url, owner)) == {b, c}
+    assert a not in identities(database_url, owner)

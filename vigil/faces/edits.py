@@ -277,10 +277,13 @@ def expire(session: Session, now: datetime, *, batch_size: int = 5000) -> Expiry
             session.expunge_all()
     recount(session, touched)
     recentre(session, touched)
+    # Also those left empty otherwise (their camera was deleted, and its faces with it).
+    has_faces = select(FaceDetection.id).where(FaceDetection.face_id == Face.id).exists()
     gone = list(
         session.scalars(
             select(Face).where(
-                Face.id.in_(touched), Face.detection_count == 0, Face.named.is_(False)
+                Face.named.is_(False),
+                (Face.id.in_(touched) & (Face.detection_count == 0)) | ~has_faces,
             )
         )
     )
