@@ -131,7 +131,7 @@ class StoreOutput:
             for result in results:
                 result.count()  # committed
             if dropped:
-                drain(session_factory(self.database_url), self._store, ids=dropped)
+                self._drop_thumbnails(dropped)
         except STORE_ERRORS as exc:
             self.faces.reset()  # its identities may be those of a rolled-back transaction
             SINK_ERRORS.labels("store").inc()
@@ -149,6 +149,15 @@ class StoreOutput:
         if self.backoff.succeeded():
             log.info("store_write_recovered", partition=self.partition)
         return True
+
+    def _drop_thumbnails(self, journal_ids: list[int]) -> None:
+        """Thumbnails of faces not kept (recognition off): the rows are committed, so a failure
+        here leaves the journal entries for the next retention sweep, not a retry."""
+        assert self._store is not None
+        try:
+            drain(session_factory(self.database_url), self._store, ids=journal_ids)
+        except STORE_ERRORS as exc:
+            log.warning("face_thumbnails_left", error=str(exc).splitlines()[0])
 
     def _one_by_one(self, works: list[StoreWork]) -> list[LiveResult]:
         """A batch was refused: apply each output alone, dropping those the database refuses
