@@ -46,7 +46,9 @@ def strip_html(
             when = f"{local_time(visit.start, tz)} to {local_time(visit.end, tz, with_date=False)}"
             label = f"{title}, {when}, {len(visit.appearances)} faces"
             blocks.append(
-                f'<div class="visit" style="left:{left:.3f}%;min-width:{width:.3f}%"'
+                # Kept inside the track: a visit at the range's end still shows its face.
+                f'<div class="visit" style="left:min({left:.3f}%, calc(100% - {THUMB}px));'
+                f'min-width:{width:.3f}%"'
                 f' title="{escape(label)}" data-face="{visit.face_id}">'
                 f"{thumb_html(visit.thumbnail_url, token, label, THUMB)}</div>"
             )

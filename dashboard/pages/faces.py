@@ -76,9 +76,9 @@ def _identity_list(rows: list[tuple[int, str, list[Visit]]], names: dict[int, st
         faces = sum(len(v.appearances) for v in visits)
         cams = sorted({names.get(v.camera_id, f"camera {v.camera_id}") for v in visits})
         with st.container(border=True, key=f"identity_{face_id}"):
-            cols = st.columns([0.8, 4, 1.4], vertical_alignment="center")
+            cols = st.columns([1.3, 4, 1.4], vertical_alignment="center")
             with cols[0]:
-                st.html(thumb_html(visits[0].thumbnail_url, token, title))
+                st.html(thumb_html(visits[0].thumbnail_url, token, title, 48))
             cols[1].markdown(f"**{md(title)}**")
             cols[1].caption(
                 f"{len(visits)} visit{'s' if len(visits) != 1 else ''} · {faces} faces · "
