@@ -1,12 +1,11 @@
 """Batch clustering of a window of faces and the refinement plan that keeps identity ids stable.
 
-Clustering is scipy's average-linkage hierarchy on cosine distance. Faces of one track are first
-pooled into one quality-weighted point (a track is one person unless a face clearly disagrees),
-and very large windows are pre-grouped into tight micro-clusters so the O(n^2) linkage stays
-bounded. `refine` then matches clusters to the old identities by overlap: an identity keeps its
-id where most of its weight lands, identities sharing a cluster merge into the heaviest (a named
-one first), and faces landing elsewhere are split off. Named identities never merge away and
-never lose faces.
+Clustering is scipy's average-linkage hierarchy on cosine distance, with faces of one track drawn
+closer (a track is one person unless its faces clearly disagree); very large windows are first
+pre-grouped into tight micro-clusters so the O(n^2) linkage stays bounded. `refine` then matches
+clusters to the old identities by overlap: an identity keeps its id where most of its weight
+lands, identities sharing a cluster merge into the heaviest (a named one first), and faces landing
+elsewhere are split off. Named identities never merge away and never lose faces.
 """
 
 from __future__ import annotations
@@ -28,8 +27,10 @@ DEFAULT_THRESHOLD = 0.30  # average cosine similarity at which two groups are on
 CENTER_MIN_IDENTITIES = 6  # centre the embeddings when a first pass finds this many people
 CENTERED_SHIFT = 0.05  # centred similarities run lower: the cut moves by this much
 QUALITY_EASE = 0.06  # poor faces match less well: ease their distances by up to this
+# An identity's centroid matches faces better than any single face does: be stricter with it.
+ANCHOR_PENALTY = 0.10
 SINGLE_MIN_QUALITY = 0.45  # a lone face (or track) founds an identity only above this
-TRACK_SPLIT = 0.15  # a face this far below its track's mean is treated as its own point
+TRACK_BONUS = 0.25  # faces of one track are this much closer: one person unless far apart
 MICRO_THRESHOLD = 0.80  # pre-grouping of very large windows: near-duplicates only
 MAX_POINTS = 4000  # above this many points, pre-group before the linkage
 
@@ -62,6 +63,7 @@ class _Point:
     vector: npt.NDArray[np.float64]  # weighted sum of unit embeddings
     weight: float
     anchor: int | None = None  # index into the identities when it stands for one's history
+    track: int = -1  # index of the face's (camera, track), -1 for none
 
 
 def cluster(samples: Sequence[FaceSample], *, threshold: float | None = None) -> dict[str, int]:
@@ -129,8 +131,10 @@ def _cluster(
     samples: Sequence[FaceSample], identities: Sequence[IdentityRef], threshold: float
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Labels for the samples and for the identity anchors (-1: noise)."""
-    points = _track_points(samples) + [
-        _Point([], _unit(r.centroid).astype(np.float64) * r.weight, r.weight, k)
+    if not samples and not identities:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    points = _face_points(samples) + [
+        _Point([], _unit(r.centroid).astype(np.float64) * r.weight, r.weight, anchor=k)
         for k, r in enumerate(identities)
     ]
     labels = np.full(len(samples), -1, np.int64)
@@ -142,9 +146,17 @@ def _cluster(
         [1.0 if p.anchor is not None else float(quality[p.members].max()) for p in points]
     )
     groups = _pregroup(points) if len(points) > MAX_POINTS else [[i] for i in range(len(points))]
-    vectors = np.array([sum(points[i].vector for i in g) for g in groups], np.float64)
+    units = _units(np.array([p.vector for p in points], np.float64))
+    member_of = np.empty(len(points), np.int64)
+    for k, g in enumerate(groups):
+        member_of[g] = k
     group_quality = np.array([point_quality[g].max() for g in groups])
-    group_labels = _linkage_labels(_units(vectors), group_quality, threshold)
+    anchored = np.array([any(points[i].anchor is not None for i in g) for g in groups])
+    penalty = np.where(anchored, ANCHOR_PENALTY, 0.0)
+    track = np.array([_shared_track([points[i] for i in g]) for g in groups])
+    group_labels = _linkage_labels(
+        units, member_of, len(groups), group_quality, penalty, track, threshold
+    )
     sizes = Counter(group_labels.tolist())
     best: dict[int, float] = defaultdict(float)
     for gq, label in zip(group_quality, group_labels, strict=True):
@@ -163,51 +175,69 @@ def _cluster(
 
 
 def _linkage_labels(
-    vectors: npt.NDArray[np.float64], quality: npt.NDArray[np.float64], threshold: float
+    units: npt.NDArray[np.float64],
+    member_of: npt.NDArray[np.int64],
+    n_groups: int,
+    quality: npt.NDArray[np.float64],
+    penalty: npt.NDArray[np.float64],
+    track: npt.NDArray[np.int64],
+    threshold: float,
 ) -> npt.NDArray[np.int64]:
     """Average linkage on cosine distance, eased for poor faces, after removing the direction
-    every face shares once the window holds enough identities to estimate it."""
-    if len(vectors) == 1:
+    every face shares once the window holds enough identities to estimate it.
+
+    A group's vector is the mean of its members' unit vectors, so the dot product of two groups
+    is the mean similarity of their members, as average linkage wants.
+    """
+    if n_groups == 1:
         return np.zeros(1, np.int64)
     cut = 1.0 - threshold
-    first = _cut(vectors, quality, cut)
+    first = _cut(_group_means(units, member_of, n_groups), quality, penalty, track, cut)
     if len(set(first.tolist())) >= CENTER_MIN_IDENTITIES:
-        return _cut(_units(vectors - vectors.mean(axis=0)), quality, cut + CENTERED_SHIFT)
+        centred = _group_means(_units(units - units.mean(axis=0)), member_of, n_groups)
+        return _cut(centred, quality, penalty, track, cut + CENTERED_SHIFT)
     return first
 
 
+def _group_means(
+    units: npt.NDArray[np.float64], member_of: npt.NDArray[np.int64], n_groups: int
+) -> npt.NDArray[np.float64]:
+    sums = np.zeros((n_groups, units.shape[1]), np.float64)
+    np.add.at(sums, member_of, units)
+    return sums / np.bincount(member_of, minlength=n_groups)[:, None]
+
+
 def _cut(
-    vectors: npt.NDArray[np.float64], quality: npt.NDArray[np.float64], cut: float
+    vectors: npt.NDArray[np.float64],
+    quality: npt.NDArray[np.float64],
+    penalty: npt.NDArray[np.float64],
+    track: npt.NDArray[np.int64],
+    cut: float,
 ) -> npt.NDArray[np.int64]:
     ease = QUALITY_EASE * (1.0 - np.sqrt(np.outer(quality, quality)))
-    distance = np.maximum(1.0 - vectors @ vectors.T - ease, 0.0)
+    strict = penalty[:, None] + penalty[None, :]
+    together = TRACK_BONUS * ((track[:, None] == track[None, :]) & (track[:, None] >= 0))
+    distance = np.maximum(1.0 - vectors @ vectors.T - ease + strict - together, 0.0)
     np.fill_diagonal(distance, 0.0)
     tree = linkage(squareform(distance, checks=False), method="average")
     return np.asarray(fcluster(tree, t=cut, criterion="distance") - 1, np.int64)
 
 
-def _track_points(samples: Sequence[FaceSample]) -> list[_Point]:
-    """One point per track (faces that disagree with their track stand alone), one per other."""
-    tracks: dict[tuple[int, int], list[int]] = defaultdict(list)
-    points: list[_Point] = []
-    emb = np.array([_unit(s.embedding) for s in samples], np.float64).reshape(len(samples), -1)
-    w = np.array([weight(s.quality) for s in samples], np.float64)
+def _face_points(samples: Sequence[FaceSample]) -> list[_Point]:
+    emb = np.array([_unit(s.embedding) for s in samples], np.float64)
+    tracks: dict[tuple[int, int], int] = {}
+    points = []
     for i, s in enumerate(samples):
-        if s.track_id is None:
-            points.append(_Point([i], emb[i] * w[i], float(w[i])))
-        else:
-            tracks[(s.camera_id, s.track_id)].append(i)
-    for members in tracks.values():
-        idx = np.array(members)
-        mean = (emb[idx] * w[idx, None]).sum(axis=0)
-        mean /= max(float(np.linalg.norm(mean)), 1e-12)
-        sims = emb[idx] @ mean
-        keep = idx[sims >= float(np.median(sims)) - TRACK_SPLIT]
-        points.append(
-            _Point(keep.tolist(), (emb[keep] * w[keep, None]).sum(0), float(w[keep].sum()))
-        )
-        points += [_Point([int(i)], emb[i] * w[i], float(w[i])) for i in idx if i not in set(keep)]
+        key = None if s.track_id is None else (s.camera_id, s.track_id)
+        track = -1 if key is None else tracks.setdefault(key, len(tracks))
+        w = weight(s.quality)
+        points.append(_Point([i], emb[i] * w, w, track=track))
     return points
+
+
+def _shared_track(points: list[_Point]) -> int:
+    tracks = {p.track for p in points}
+    return tracks.pop() if len(tracks) == 1 else -1
 
 
 def _pregroup(points: list[_Point], chunk: int = 2048) -> list[list[int]]:
