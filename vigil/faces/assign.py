@@ -70,7 +70,8 @@ class LiveAssigner:
         self, embedding: np.ndarray, quality: float, track_key: tuple[int, int] | None = None
     ) -> Assignment:
         e = unit(embedding)
-        sims = self._centroids @ e if self._ids else np.zeros(0, np.float32)
+        n = len(self._ids)
+        sims = self._centroids[:n] @ e if n else np.zeros(0, np.float32)
         best = int(np.argmax(sims)) if len(sims) else -1
         best_sim = float(sims[best]) if best >= 0 else -1.0
         held = self._tracks.get(track_key) if track_key is not None else None
@@ -98,14 +99,25 @@ class LiveAssigner:
             i = self._index[identity_id] = len(self._ids)
             self._ids.append(identity_id)
             self._named.append(False)
-            self._weights = np.append(self._weights, 0.0)
-            self._sums = np.vstack([self._sums, np.zeros((1, len(e)))])
-            self._centroids = np.vstack([self._centroids, np.zeros((1, len(e)), np.float32)])
+            self._grow(i + 1, len(e))
         self._sums[i] += w * e
         self._weights[i] += w
         self._centroids[i] = _normalised(self._sums[i : i + 1])[0]
         if track_key is not None:
             self._tracks[track_key] = identity_id
+
+    def _grow(self, rows: int, dim: int) -> None:
+        """Room for `rows` identities; storage doubles so adding stays cheap."""
+        if rows <= len(self._sums):
+            return
+        capacity = max(rows, 2 * len(self._sums), 16)
+        sums = np.zeros((capacity, dim), np.float64)
+        sums[: len(self._sums)] = self._sums
+        centroids = np.zeros((capacity, dim), np.float32)
+        centroids[: len(self._centroids)] = self._centroids
+        weights = np.zeros(capacity, np.float64)
+        weights[: len(self._weights)] = self._weights
+        self._sums, self._centroids, self._weights = sums, centroids, weights
 
     def forget(self, identity_id: int) -> None:
         """Drop an identity (deleted or merged away); its tracks start afresh."""
@@ -113,9 +125,10 @@ class LiveAssigner:
         if i is None:
             return
         del self._ids[i], self._named[i]
-        self._weights = np.delete(self._weights, i)
-        self._sums = np.delete(self._sums, i, axis=0)
-        self._centroids = np.delete(self._centroids, i, axis=0)
+        n = len(self._ids)
+        self._weights = np.delete(self._weights[: n + 1], i)
+        self._sums = np.delete(self._sums[: n + 1], i, axis=0)
+        self._centroids = np.delete(self._centroids[: n + 1], i, axis=0)
         self._index = {fid: j for j, fid in enumerate(self._ids)}
         self._tracks = {k: v for k, v in self._tracks.items() if v != identity_id}
 

@@ -31,8 +31,9 @@ QUALITY_EASE = 0.06  # poor faces match less well: ease their distances by up to
 ANCHOR_PENALTY = 0.10
 SINGLE_MIN_QUALITY = 0.45  # a lone face (or track) founds an identity only above this
 TRACK_BONUS = 0.25  # faces of one track are this much closer: one person unless far apart
-MICRO_THRESHOLD = 0.80  # pre-grouping of very large windows: near-duplicates only
-MAX_POINTS = 4000  # above this many points, pre-group before the linkage
+# Very large windows are pre-grouped, tightest first, until few enough groups remain.
+PREGROUP_THRESHOLDS = (0.8, 0.7, 0.6)
+MAX_POINTS = 6000
 
 Matrix = npt.NDArray[np.float32]
 
@@ -145,7 +146,11 @@ def _cluster(
     point_quality = np.array(
         [1.0 if p.anchor is not None else float(quality[p.members].max()) for p in points]
     )
-    groups = _pregroup(points) if len(points) > MAX_POINTS else [[i] for i in range(len(points))]
+    groups = [[i] for i in range(len(points))]
+    for micro in PREGROUP_THRESHOLDS if len(points) > MAX_POINTS else ():
+        groups = _pregroup(points, micro)
+        if len(groups) <= MAX_POINTS:
+            break
     units = _units(np.array([p.vector for p in points], np.float64))
     member_of = np.empty(len(points), np.int64)
     for k, g in enumerate(groups):
@@ -240,8 +245,8 @@ def _shared_track(points: list[_Point]) -> int:
     return tracks.pop() if len(tracks) == 1 else -1
 
 
-def _pregroup(points: list[_Point], chunk: int = 2048) -> list[list[int]]:
-    """Greedy leader grouping at MICRO_THRESHOLD, a chunk of points at a time (matrix ops)."""
+def _pregroup(points: list[_Point], micro: float, chunk: int = 2048) -> list[list[int]]:
+    """Greedy leader grouping at similarity `micro`, a chunk of points at a time (matrix ops)."""
     vectors = np.array([p.vector for p in points], np.float32)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     leaders = np.zeros((0, vectors.shape[1]), np.float32)
@@ -251,13 +256,13 @@ def _pregroup(points: list[_Point], chunk: int = 2048) -> list[list[int]]:
         sims = block @ leaders.T if len(leaders) else np.zeros((len(block), 0), np.float32)
         new_leaders: list[int] = []
         for j in range(len(block)):
-            if sims.shape[1] and sims[j].max() >= MICRO_THRESHOLD:
+            if sims.shape[1] and sims[j].max() >= micro:
                 groups[int(sims[j].argmax())].append(start + j)
                 continue
             if new_leaders:
                 local = block[new_leaders] @ block[j]
                 k = int(local.argmax())
-                if local[k] >= MICRO_THRESHOLD:
+                if local[k] >= micro:
                     groups[len(leaders) + k].append(start + j)
                     continue
             new_leaders.append(j)
