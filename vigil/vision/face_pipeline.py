@@ -52,8 +52,9 @@ class FacePipeline:
         released: list[FaceCandidate] = []
         found = self._find(frame, people)
         if not people and active and self.config.closeups and not self.whole_frame:
-            found = [(None, f) for f in self.backend.detect(frame)]
-        for track_id, face in self.face_tracks.assign(found, ts):
+            # Close-ups: a face-only track each, so one face per window is kept, not every frame.
+            found = self.face_tracks.assign([(None, f) for f in self.backend.detect(frame)], ts)
+        for track_id, face in found:
             candidate = self._candidate(frame, ts, index, track_id, face)
             if candidate is not None:
                 released += self.best.offer(candidate)
