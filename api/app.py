@@ -17,7 +17,19 @@ from api.errors import install_error_handlers
 from api.limits import BodySizeLimitMiddleware, ConcurrencyLimitMiddleware
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import AuthRateLimiter
-from api.routers import alerts, auth, cameras, clips, events, health, media, stats, users, zones
+from api.routers import (
+    alerts,
+    auth,
+    cameras,
+    clips,
+    events,
+    faces,
+    health,
+    media,
+    stats,
+    users,
+    zones,
+)
 from api.routers import system as system_router
 from vigil import __version__
 from vigil.db.session import session_factory
@@ -78,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     app.include_router(health.router)
-    for module in (auth, cameras, media, zones, events, clips, stats, alerts, users):
+    for module in (auth, cameras, media, zones, events, clips, stats, alerts, users, faces):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(system_router.router, prefix=API_PREFIX)
 

@@ -21,11 +21,15 @@ from dashboard.models import (
     DeliveryPage,
     Event,
     EventPage,
+    Face,
+    FaceDetail,
+    FacePage,
     HealthPage,
     HourlyStat,
     HourlyStats,
     SystemStatus,
     TestResult,
+    Timeline,
     Token,
     User,
     Zone,
@@ -262,3 +266,37 @@ class VigilClient:
             if value is not None:
                 params[name] = value
         return self._get(DeliveryPage, "/alerts/deliveries", **params)
+
+    # --- faces ---------------------------------------------------------------------------------
+    def faces(self, cursor: str | None = None, limit: int = 50, **filters: Any) -> FacePage:
+        params = {k: v for k, v in filters.items() if v is not None}
+        if cursor:
+            params["cursor"] = cursor
+        return self._get(FacePage, "/faces", limit=limit, **params)
+
+    def face(self, face_id: int, limit: int = 100) -> FaceDetail:
+        return self._get(FaceDetail, f"/faces/{face_id}", limit=limit)
+
+    def face_timeline(
+        self, since: datetime, until: datetime, camera_id: int | None = None
+    ) -> Timeline:
+        params: dict[str, Any] = {"since": since.isoformat(), "until": until.isoformat()}
+        if camera_id is not None:
+            params["camera_id"] = camera_id
+        return self._get(Timeline, "/faces/timeline", **params)
+
+    def label_face(self, face_id: int, label: str | None) -> Face:
+        response = self._send("PATCH", f"/faces/{face_id}", json={"label": label})
+        return Face.model_validate_json(response.content)
+
+    def merge_face(self, face_id: int, into: int) -> Face:
+        response = self._send("POST", f"/faces/{face_id}/merge", json={"into": into})
+        return Face.model_validate_json(response.content)
+
+    def split_face(self, face_id: int, detection_ids: list[str]) -> Face:
+        body = {"detection_ids": detection_ids}
+        response = self._send("POST", f"/faces/{face_id}/split", json=body, ok=(201,))
+        return Face.model_validate_json(response.content)
+
+    def delete_face(self, face_id: int) -> None:
+        self._send("DELETE", f"/faces/{face_id}", ok=(204,))

@@ -59,6 +59,7 @@ CAMERA_FIELDS = (
     "detect_fps",
     "detect_width",
     "face_mode",
+    "face_recognition",
     "record_retention_days",
     "clip_retention_days",
     "snapshot_retention_days",
@@ -122,6 +123,13 @@ def camera_fields(form: str, camera: Camera | None) -> dict[str, Any]:
         field_error(errors, "detect_width")
         values["face_mode"] = st.toggle(
             "Recognise faces", value=camera.face_mode if camera else False, key=f"{form}_face"
+        )
+        values["face_recognition"] = st.toggle(
+            "Group faces into identities",
+            value=camera.face_recognition if camera else False,
+            key=f"{form}_face_recognition",
+            help="Biometric data: faces seen by this camera get temporary identities on the "
+            "Faces page (unlabelled ones expire with its snapshots).",
         )
         days = st.columns(3)
         for column, field, label, default in (

@@ -37,6 +37,7 @@ class Camera(ApiModel):
     detect_fps: float
     detect_width: int
     face_mode: bool
+    face_recognition: bool = False
     record_retention_days: int
     clip_retention_days: int
     snapshot_retention_days: int
@@ -197,3 +198,74 @@ class DeliveryPage(ApiModel):
 
 class TestResult(ApiModel):
     deliveries: list[Delivery]
+
+
+class Face(ApiModel):
+    id: int
+    label: str | None = None
+    named: bool = False
+    detection_count: int
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    cameras: list[int] = []
+    thumbnail_url: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.label or f"Unknown #{self.id}"
+
+
+class FacePage(ApiModel):
+    items: list[Face]
+    next_cursor: str | None = None
+
+
+class CoveringEvent(ApiModel):
+    id: str
+    camera_id: int
+    type: str
+    start: datetime
+    end: datetime | None = None
+    clip_id: str | None = None
+    clip_url: str | None = None
+
+
+class FaceDetection(ApiModel):
+    id: str
+    camera_id: int
+    ts: datetime
+    quality: float | None = None
+    thumbnail_url: str | None = None
+    event_ids: list[str] = []
+
+
+class FaceDetail(Face):
+    detections: list[FaceDetection] = []
+    next_cursor: str | None = None
+    events: list[CoveringEvent] = []
+
+
+class Appearance(ApiModel):
+    detection_id: str
+    ts: datetime
+    quality: float | None = None
+    thumbnail_url: str | None = None
+    event_ids: list[str] = []
+
+
+class Visit(ApiModel):
+    face_id: int
+    label: str | None = None
+    camera_id: int
+    start: datetime
+    end: datetime
+    thumbnail_url: str | None = None
+    appearances: list[Appearance] = []
+    events: list[CoveringEvent] = []
+
+
+class Timeline(ApiModel):
+    since: datetime
+    until: datetime
+    visits: list[Visit]
+    truncated: bool = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from dashboard.pages import alerts, cameras, events, live, stats, system, zones
+from dashboard.pages import alerts, cameras, events, faces, live, stats, system, zones
 
 
 def pages() -> dict[str, StreamlitPage]:
@@ -14,6 +14,7 @@ def pages() -> dict[str, StreamlitPage]:
     screens = [
         (live.render, "live", "Live", ":material/live_tv:"),
         (events.render, "events", "Events", ":material/notifications:"),
+        (faces.render, "faces", "Faces", ":material/face:"),
         (cameras.render, "cameras", "Cameras", ":material/videocam:"),
         (zones.render, "zones", "Zones", ":material/pentagon:"),
         (stats.render, "stats", "Stats", ":material/bar_chart:"),

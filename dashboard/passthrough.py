@@ -22,7 +22,8 @@ _ID = r"[0-9]{1,10}"
 _UUID = r"[0-9a-f-]{36}"
 MEDIA_PATH = re.compile(
     rf"/api/v1/(?:cameras/{_ID}/(?:live/[A-Za-z0-9_.-]{{1,64}}|snapshot\.jpg)"
-    rf"|events/{_UUID}/(?:clip|snapshot\.jpg)|clips/{_UUID})"
+    rf"|events/{_UUID}/(?:clip|snapshot\.jpg)|clips/{_UUID}"
+    rf"|faces/(?:{_ID}|detections/{_UUID})/thumbnail\.jpg)"
 )
 _REQUEST_HEADERS = ("authorization", "range", "if-none-match", "if-modified-since")
 _RESPONSE_HEADERS = (

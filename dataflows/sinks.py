@@ -96,6 +96,7 @@ class StoreSink(FixedPartitionedSink[Value, list[StoreWork]]):
                 runtime.object_store,
                 for_part,
                 resume=resume_state,
+                face_reload_seconds=runtime.settings.face_live_reload_seconds,
             )
         )
 

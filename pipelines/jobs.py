@@ -2,7 +2,14 @@
 
 import dagster as dg
 
-from pipelines.assets import clips, events, hourly_stats, lake_compaction, retention
+from pipelines.assets import (
+    clips,
+    events,
+    face_identities,
+    hourly_stats,
+    lake_compaction,
+    retention,
+)
 from pipelines.partitions import camera_hours
 
 events_job = dg.define_asset_job(
@@ -16,3 +23,6 @@ lake_compaction_job = dg.define_asset_job(
     "lake_compaction_job", selection=dg.AssetSelection.assets(lake_compaction)
 )
 retention_job = dg.define_asset_job("retention_job", selection=dg.AssetSelection.assets(retention))
+face_identities_job = dg.define_asset_job(
+    "face_identities_job", selection=dg.AssetSelection.assets(face_identities)
+)

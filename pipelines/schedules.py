@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from pipelines.jobs import events_job, lake_compaction_job, retention_job
+from pipelines.jobs import events_job, face_identities_job, lake_compaction_job, retention_job
 from pipelines.partitions import CAMERAS, camera_hour_key
 from vigil.settings import get_settings
 
@@ -56,4 +56,13 @@ retention_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Retention sweep: per-camera days and the global storage cap "
     "(VIGIL_RETENTION_CRON).",
+)
+
+face_identities_schedule = dg.ScheduleDefinition(
+    name="face_identities_schedule",
+    job=face_identities_job,
+    cron_schedule=get_settings().face_refine_cron,
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Refines face identities over the recent window (VIGIL_FACE_REFINE_CRON).",
 )

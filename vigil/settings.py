@@ -213,7 +213,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"not an IP address or network: {item!r}") from None
         return value
 
-    @field_validator("retention_cron")
+    # --- face identities (vigil.faces) ---------------------------------------------------------
+    face_visit_gap_seconds: float = Field(default=30.0, gt=0, le=3600)
+    face_refine_cron: str = "*/5 * * * *"
+    face_refine_window_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    face_live_reload_seconds: float = Field(default=60.0, gt=0)
+    demo_desk_rtsp_port: int = Field(default=8555, ge=1, le=65535)  # the "Demo desk" camera
+
+    @field_validator("retention_cron", "face_refine_cron")
     @classmethod
     def _cron_has_five_fields(cls, value: str) -> str:
         if not _CRON.fullmatch(value.strip()):

@@ -43,6 +43,9 @@ class CameraCreate(StrictModel):
     detect_fps: FpsField = 5.0
     detect_width: WidthField = 640
     face_mode: bool = False
+    face_recognition: bool = Field(
+        default=False, description="group faces into identities (biometric data: opt in)"
+    )
     motion_masks: MotionMasks = []
     record_retention_days: RetentionDays = 7
     clip_retention_days: RetentionDays = 30
@@ -59,6 +62,7 @@ class CameraUpdate(StrictModel):
     detect_fps: FpsField | None = None
     detect_width: WidthField | None = None
     face_mode: bool | None = None
+    face_recognition: bool | None = None
     motion_masks: MotionMasks | None = None
     record_retention_days: RetentionDays | None = None
     clip_retention_days: RetentionDays | None = None
@@ -66,7 +70,7 @@ class CameraUpdate(StrictModel):
 
     @field_validator(
         "name", "stream_url", "enabled", "detect_fps", "detect_width", "face_mode",
-        "motion_masks", "record_retention_days", "clip_retention_days",
+        "face_recognition", "motion_masks", "record_retention_days", "clip_retention_days",
         "snapshot_retention_days", mode="before",
     )  # fmt: skip
     @classmethod
@@ -85,6 +89,7 @@ class CameraResponse(BaseModel):
     detect_fps: float
     detect_width: int
     face_mode: bool
+    face_recognition: bool
     motion_masks: list[Polygon]
     record_retention_days: int
     clip_retention_days: int
@@ -110,6 +115,7 @@ class CameraResponse(BaseModel):
             detect_fps=camera.detect_fps,
             detect_width=camera.detect_width,
             face_mode=camera.face_mode,
+            face_recognition=camera.face_recognition,
             motion_masks=[[(float(x), float(y)) for x, y in mask] for mask in camera.motion_masks],
             record_retention_days=camera.record_retention_days,
             clip_retention_days=camera.clip_retention_days,

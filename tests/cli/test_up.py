@@ -105,6 +105,7 @@ def platform(
         "VIGIL_SEAWEEDFS_S3_PORT": str(free_port_block(SeaweedPorts.OFFSETS)),
         "VIGIL_KAFKA_EMBEDDED_PORT": str(free_port()),
         "VIGIL_DEMO_RTSP_PORT": str(free_port()),
+        "VIGIL_DEMO_DESK_RTSP_PORT": str(free_port()),
         "VIGIL_INGEST_HEALTH_PORT": str(free_port()),
         "VIGIL_DATAFLOW_HEALTH_PORT": str(free_port()),
         "VIGIL_DAGSTER_PORT": str(free_port()),
@@ -157,7 +158,8 @@ def platform(
 
 def test_demo_camera_is_live_within_a_minute(platform: Platform) -> None:
     cameras = platform.get("/api/v1/cameras").json()["items"]
-    assert [c["name"] for c in cameras] == ["Demo plaza"]
+    assert [c["name"] for c in cameras] == ["Demo plaza", "Demo desk"]
+    assert [c["face_recognition"] for c in cameras] == [True, True]
     camera = cameras[0]
     token = platform.headers["Authorization"].split()[1]
     live = f"{camera['live_url']}?access_token={token}"

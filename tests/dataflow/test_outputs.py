@@ -129,7 +129,7 @@ def test_lake_snapshot_replayed_after_a_crash_writes_each_row_once(tmp_path: Pat
 def test_store_waits_for_the_object_store_then_writes_everything_once(
     tmp_path: Path, database: str
 ) -> None:
-    camera = add_camera(database, "rtsp://127.0.0.1:1/x")
+    camera = add_camera(database, "rtsp://127.0.0.1:1/x", face_recognition=True)
     objects = tmp_path / "objects"
     objects.mkdir()
     (objects / "snapshots").write_text("blocks the snapshots/ prefix")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -186,6 +187,22 @@ def test_faces_come_with_thumbnails_and_stable_ids(faces_video: Path, env: Pipel
         assert len(row["embedding"]) == 128
     again = [row["face_detection_id"] for out in outputs[1] for row in out.faces]
     assert [row["face_detection_id"] for row in faces] == again
+
+
+def test_a_camera_with_face_recognition_off_computes_no_faces(
+    faces_video: Path, env: PipelineEnv
+) -> None:
+    off = spec(faces_video, 3, fps=5, width=1280, face_mode=True, face_recognition=False)
+    pipeline = CameraPipeline(off, env)
+    pipeline.start()
+    outputs = run(pipeline)
+    pipeline.close()
+    assert sum(len(out.frames) for out in outputs) >= 10  # frames were analysed
+    assert [row for out in outputs for row in out.faces] == []
+    assert not any(b.key.startswith("faces/") for out in outputs for b in out.blobs)
+    # Turning it on is an analyzer change the running pipeline applies (tracks are kept).
+    on = replace(off, face_recognition=True)
+    assert on.analyzer_key() != off.analyzer_key()
 
 
 def test_an_unreadable_replay_ends_instead_of_waiting(tmp_path: Path, env: PipelineEnv) -> None:

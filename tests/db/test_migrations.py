@@ -177,7 +177,7 @@ def test_upgrading_keeps_every_child_row(empty_database: str) -> None:
         migrate.upgrade(empty_database)
         with engine.connect() as conn:
             counts = {
-                table: conn.scalar(text(f"SELECT COUNT(*) FROM {table}"))  # noqa: S608
+                table: conn.scalar(text(f"SELECT COUNT(*) FROM {table}"))
                 for table in ("users", "cameras", "camera_health_events")
             }
         assert counts == {"users": 1, "cameras": 1, "camera_health_events": 1}

@@ -76,3 +76,5 @@ def test_api_docs_examples_run(api_server: str) -> None:
     assert "0\nnull\n" in out
     assert "recipients\n" in out  # a bad alert recipient is a 422 on that field
     assert "skipped\nno SMTP server configured\n" in out
+    assert '{"detail":"identity not found"}\n404\n' in out  # faces: none seen yet
+    assert "\n422\n404\n" in out  # an empty split, then deleting an unknown identity

@@ -108,12 +108,14 @@ def test_definitions_load_and_validate(tmp_path: Path) -> None:
         "lake_compaction",
         "retention",
         "detections_lake",
+        "face_identities",
     }
     assert {s.name for s in repository.sensor_defs} == {"camera_partitions", "closed_events"}
     assert {s.name for s in repository.schedule_defs} == {
         "hourly_reconcile",
         "lake_compaction_schedule",
         "retention_schedule",
+        "face_identities_schedule",
     }
 
 

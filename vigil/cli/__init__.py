@@ -15,6 +15,7 @@ from vigil.cli import (
     services,
     simulator,
 )
+from vigil.cli import faces as faces_cli
 from vigil.cli import sql as sql_command
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Vigil video surveillance")
@@ -28,3 +29,4 @@ pipelines.register(app)
 services.register(app)
 simulator.register(app)
 sql_command.register(app)
+faces_cli.register(app)

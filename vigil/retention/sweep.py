@@ -248,6 +248,7 @@ def sweep(
             shutil.rmtree(Path(lake.root) / TRASH, ignore_errors=True)
         report.recovered_objects = drain(sessions, store, batch_size=policy.batch_size).objects
         report.purged_cameras = len(finish_purges(sessions, paths, store))
+        _expire_identities(sessions, store, now, report, policy.batch_size)
     with sessions() as session:
         inventory = take_inventory(
             session, store, paths, lake, now=now, orphan_grace=policy.orphan_grace
@@ -273,3 +274,25 @@ def sweep(
             report.reasons[p.reason] += 1
     log.info("retention_swept", **report.summary())
     return report
+
+
+def _expire_identities(
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    now: datetime,
+    report: SweepReport,
+    batch_size: int,
+) -> None:
+    """Unlabelled face identities (their faces, embeddings and thumbnails) age out with their
+    cameras' snapshot retention; labelled ones stay."""
+    from vigil.faces.edits import expire  # vigil.faces imports the journal: import at use
+
+    with sessions() as session:
+        expired = expire(session, now, batch_size=batch_size)
+        session.commit()
+    drain(sessions, store, batch_size=batch_size, ids=expired.journal_ids)
+    if expired.detections:
+        report.deleted["face_detection"] += expired.detections
+        report.reasons["age"] += expired.detections
+    if expired.identities:
+        report.deleted["face_identity"] += expired.identities

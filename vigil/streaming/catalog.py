@@ -76,6 +76,7 @@ class DatabaseCatalog:
                         fps=camera.detect_fps,
                         width=camera.detect_width,
                         face_mode=camera.face_mode,
+                        face_recognition=camera.face_recognition,
                         motion_masks=_masks(camera.motion_masks),
                         zones=_zones(session, camera.id),
                     )

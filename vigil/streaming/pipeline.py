@@ -84,6 +84,7 @@ class PipelineEnv:
             region_min_side=self.region_size,
             region_max_count=self.max_regions,
             face_mode=spec.face_mode,
+            faces_enabled=spec.face_recognition,
         )
 
 

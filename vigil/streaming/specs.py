@@ -34,6 +34,7 @@ class CameraSpec:
     fps: float = 5.0
     width: int = 640
     face_mode: bool = False
+    face_recognition: bool = True  # False: no faces are computed (the camera's privacy switch)
     motion_masks: tuple[Polygon, ...] = ()
     zones: tuple[ZoneRule, ...] = ()
     replay: ReplaySpec | None = None
@@ -72,7 +73,7 @@ class CameraSpec:
 
     def analyzer_key(self) -> tuple[object, ...]:
         """Changes that need a new analyzer configuration (tracks are kept)."""
-        return (self.face_mode, self.motion_masks, self.fps)
+        return (self.face_mode, self.face_recognition, self.motion_masks, self.fps)
 
 
 def slot_of(camera_id: int, slots: int) -> int:

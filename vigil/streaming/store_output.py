@@ -3,10 +3,11 @@
 For each output, in order: its JPEGs (event snapshots, face thumbnails) go to the object store
 first, so a row never points at a missing image; then one transaction upserts its events
 (by their deterministic ids, source='live') and inserts its face detections (by their
-deterministic ids, skipping those already there). Every write is idempotent, so a retry or a
-recovery replay repeats nothing. While a store is unavailable the work waits (bounded, and part
-of the recovery snapshot) and is retried with backoff; work for a camera deleted meanwhile is
-refused by the database and dropped with a log line and a count.
+deterministic ids, skipping those already there), each with its identity (vigil.faces.store:
+live assignment; faces of cameras with face recognition off are not stored). Every write is
+idempotent, so a retry or a recovery replay repeats nothing. While a store is unavailable the
+work waits (bounded, and part of the recovery snapshot) and is retried with backoff; work for a
+camera deleted meanwhile is refused by the database and dropped with a log line and a count.
 """
 
 from __future__ import annotations
@@ -16,17 +17,16 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import numpy as np
 from botocore.exceptions import BotoCoreError, ClientError
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from vigil.db.models import FaceDetection
-from vigil.db.session import session_scope
+from vigil.db.session import session_factory, session_scope
 from vigil.events.store import upsert_event
+from vigil.faces.store import LiveFaces, LiveResult
 from vigil.logs import get_logger
 from vigil.records.convert import Row
+from vigil.retention.journal import drain
 from vigil.storage import ObjectStore, ObjectStoreError
 from vigil.streaming.metrics import SINK_ERRORS, SINK_LOST, SINK_PENDING
 from vigil.streaming.outputs import Blob, CameraOutput, EventWrite, Heartbeat
@@ -54,22 +54,9 @@ class StoreWork:
         )
 
 
-def face_detection(row: Row) -> FaceDetection:
-    return FaceDetection(
-        id=row["face_detection_id"],
-        camera_id=row["camera_id"],
-        ts=row["ts"],
-        track_id=row["track_id"],
-        bbox=list(row["bbox"]),
-        score=row["score"],
-        blur=row["blur"],
-        thumbnail_key=row["thumbnail_key"],
-        embedding=np.asarray(row["embedding"], np.float32).tobytes(),
-    )
-
-
-def apply(session: Session, works: Iterable[StoreWork]) -> None:
-    """The database part of `works`, in one session (the caller commits)."""
+def apply(session: Session, works: Iterable[StoreWork], faces: LiveFaces) -> LiveResult:
+    """The database part of `works`, in one session (the caller commits); returns what the
+    faces became (its thumbnails not kept, face recognition off, to drain after the commit)."""
     works = list(works)
     for work in works:
         for write in work.events:
@@ -80,12 +67,7 @@ def apply(session: Session, works: Iterable[StoreWork]) -> None:
                 rules_fingerprint=write.rules_fingerprint,
                 snapshot_key=write.snapshot_key,
             )
-    faces = {row["face_detection_id"]: row for work in works for row in work.faces}
-    if faces:
-        present = set(
-            session.scalars(select(FaceDetection.id).where(FaceDetection.id.in_(list(faces))))
-        )
-        session.add_all(face_detection(row) for fid, row in faces.items() if fid not in present)
+    return faces.insert(session, (row for work in works for row in work.faces))
 
 
 class StoreOutput:
@@ -98,8 +80,10 @@ class StoreOutput:
         resume: list[StoreWork] | None = None,
         max_pending: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
+        face_reload_seconds: float = 60.0,
     ) -> None:
         self.database_url = database_url
+        self.faces = LiveFaces(reload_seconds=face_reload_seconds, clock=clock)
         self._make_store = object_store
         self._store: ObjectStore | None = None
         self.partition = partition
@@ -139,10 +123,17 @@ class StoreOutput:
                     self._store.put_bytes(blob.key, blob.data, content_type=blob.content_type)
             try:
                 with session_scope(self.database_url) as session:
-                    apply(session, works)
+                    results = [apply(session, works, self.faces)]
             except IntegrityError:
-                self._one_by_one(works)
+                self.faces.reset()
+                results = self._one_by_one(works)
+            dropped = [i for r in results for i in r.thumbnails_dropped]
+            for result in results:
+                result.count()  # committed
+            if dropped:
+                self._drop_thumbnails(dropped)
         except STORE_ERRORS as exc:
+            self.faces.reset()  # its identities may be those of a rolled-back transaction
             SINK_ERRORS.labels("store").inc()
             delay = self.backoff.failed()
             log.error(
@@ -159,14 +150,25 @@ class StoreOutput:
             log.info("store_write_recovered", partition=self.partition)
         return True
 
-    def _one_by_one(self, works: list[StoreWork]) -> None:
+    def _drop_thumbnails(self, journal_ids: list[int]) -> None:
+        """Thumbnails of faces not kept (recognition off): the rows are committed, so a failure
+        here leaves the journal entries for the next retention sweep, not a retry."""
+        assert self._store is not None
+        try:
+            drain(session_factory(self.database_url), self._store, ids=journal_ids)
+        except STORE_ERRORS as exc:
+            log.warning("face_thumbnails_left", error=str(exc).splitlines()[0])
+
+    def _one_by_one(self, works: list[StoreWork]) -> list[LiveResult]:
         """A batch was refused: apply each output alone, dropping those the database refuses
         (their camera was deleted meanwhile)."""
+        results: list[LiveResult] = []
         for work in works:
             try:
                 with session_scope(self.database_url) as session:
-                    apply(session, [work])
+                    results.append(apply(session, [work], self.faces))
             except IntegrityError as exc:
+                self.faces.reset()
                 SINK_LOST.labels("store").inc()
                 log.error(
                     "store_write_refused",
@@ -175,6 +177,7 @@ class StoreOutput:
                     faces=len(work.faces),
                     error=str(exc.orig).splitlines()[0],
                 )
+        return results
 
     def snapshot(self) -> list[StoreWork]:
         return list(self.pending)

@@ -118,7 +118,7 @@ class CameraAnalyzer:
         faces: tuple[FaceObservation, ...] = ()
         if self._faces is not None:
             people = [o for o in tracked if o.detected]
-            faces = self._faces.run(frame, ts, index, people, ended)
+            faces = self._faces.run(frame, ts, index, people, ended, active=run)
         face_ms = (time.perf_counter() - t) * 1000
         persons = tuple(self._person(o, w, h) for o in tracked if self._reportable(o))
         return FrameAnalysis(

@@ -1,5 +1,6 @@
-"""Faces for one camera: find them on person crops (or the whole frame in face mode), filter
-by size and sharpness, keep the best per track per window, then embed and thumbnail."""
+"""Faces for one camera: find them on person crops (or the whole frame in face mode, or when the
+person detector sees no body: close-ups at a desk or a door), filter by size and sharpness, keep
+the best per track per window, then embed and thumbnail."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from vigil.vision.face_quality import (
     FaceQualityConfig,
     blur_score,
     encode_jpeg,
-    face_quality,
+    measure_face_quality,
     passes_quality,
     thumbnail_crop,
 )
 from vigil.vision.faces import FaceBackend, RawFace
 from vigil.vision.frames import Frame, crop
 from vigil.vision.tracker import TrackedObject
-from vigil.vision.types import FaceObservation
+from vigil.vision.types import BBox, FaceObservation
 
 Owned = tuple[int | None, RawFace]  # (track id, face in full-frame pixels)
 
@@ -32,6 +33,7 @@ class FacePipeline:
         self.config = config
         self.whole_frame = whole_frame  # face mode: doorway / entrance cameras
         self.best = BestFacePerTrack(config.window_seconds)
+        self.face_tracks = FaceTracks(config.window_seconds * 2)
 
     def run(
         self,
@@ -40,10 +42,19 @@ class FacePipeline:
         index: int,
         people: Sequence[TrackedObject],
         ended: Sequence[int],
+        active: bool = True,
     ) -> tuple[FaceObservation, ...]:
-        """Faces released on this frame: window winners, untracked faces, ended tracks' best."""
+        """Faces released on this frame: window winners, untracked faces, ended tracks' best.
+
+        `active`: the frame passed the motion gate; only then is a frame with no person box
+        searched whole for close-up faces.
+        """
         released: list[FaceCandidate] = []
-        for track_id, face in self._find(frame, people):
+        found = self._find(frame, people)
+        if not people and active and self.config.closeups and not self.whole_frame:
+            # Close-ups: a face-only track each, so one face per window is kept, not every frame.
+            found = self.face_tracks.assign([(None, f) for f in self.backend.detect(frame)], ts)
+        for track_id, face in found:
             candidate = self._candidate(frame, ts, index, track_id, face)
             if candidate is not None:
                 released += self.best.offer(candidate)
@@ -85,7 +96,7 @@ class FacePipeline:
             face.bbox.normalised(w, h),
             face.score,
             blur,
-            face_quality(face.score, face.bbox, blur),
+            measure_face_quality(face, frame.shape, blur),
             aligned,
             thumbnail_crop(frame, face.bbox, self.config),
         )
@@ -103,6 +114,41 @@ class FacePipeline:
             embedding=self.backend.embed(c.aligned),
             thumbnail_jpeg=encode_jpeg(c.thumbnail, self.config.thumbnail_quality),
         )
+
+
+class FaceTracks:
+    """Faces with no person track get a face-only track (negative ids) by overlap with the
+    previous frame's faces, so a close-up yields one face per window, not one per frame."""
+
+    def __init__(self, max_gap_seconds: float = 2.0, min_iou: float = 0.3) -> None:
+        self.max_gap_seconds = max_gap_seconds
+        self.min_iou = min_iou
+        self._last: dict[int, tuple[BBox, datetime]] = {}
+        self._next = -1
+
+    def assign(self, faces: list[Owned], ts: datetime) -> list[Owned]:
+        self._last = {
+            k: v
+            for k, v in self._last.items()
+            if (ts - v[1]).total_seconds() <= self.max_gap_seconds
+        }
+        out: list[Owned] = []
+        taken: set[int] = set()
+        for track_id, face in faces:
+            if track_id is None:
+                track_id = self._match(face.bbox, taken)
+                self._last[track_id] = (face.bbox, ts)
+                taken.add(track_id)
+            out.append((track_id, face))
+        return out
+
+    def _match(self, box: BBox, taken: set[int]) -> int:
+        scored = [(box.iou(b), k) for k, (b, _) in self._last.items() if k not in taken]
+        best = max(scored, default=(0.0, 0))
+        if best[0] >= self.min_iou:
+            return best[1]
+        self._next -= 1
+        return self._next + 1
 
 
 def _owner(face: RawFace, people: Sequence[TrackedObject]) -> int | None:

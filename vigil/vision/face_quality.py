@@ -9,18 +9,21 @@ from datetime import datetime
 import cv2
 import numpy as np
 
+from vigil.vision.faces import RawFace
 from vigil.vision.frames import Frame, crop, resize, validate_frame
 from vigil.vision.types import BBox
 
 
 @dataclass(frozen=True, slots=True)
 class FaceQualityConfig:
-    min_size: int = 32  # shortest side of the face box, pixels of the full frame
-    min_blur: float = 40.0  # variance of the Laplacian on the aligned 112x112 crop
+    # Low floors: small and soft faces still group well once weighted by quality.
+    min_size: int = 20  # shortest side of the face box, pixels of the full frame
+    min_blur: float = 4.0  # variance of the Laplacian on the aligned 112x112 crop
     window_seconds: float = 1.0  # keep one face per track per window (the best one)
     thumbnail_side: int = 128  # longest side of the JPEG thumbnail
     thumbnail_margin: float = 0.25  # context around the face box, as a share of its size
     thumbnail_quality: int = 85
+    closeups: bool = True  # search the whole frame for faces when no person box is found
 
 
 def blur_score(image_bgr: Frame) -> float:
@@ -29,11 +32,41 @@ def blur_score(image_bgr: Frame) -> float:
     return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
-def face_quality(score: float, bbox: BBox, blur: float) -> float:
-    """Rank faces of one track: confident, large (up to the 112 px model input) and sharp."""
-    size = min(1.0, min(bbox.width, bbox.height) / 112)
-    sharpness = min(1.0, blur / 300)
-    return score * (0.5 + 0.5 * size) * (0.5 + 0.5 * sharpness)
+def measure_face_quality(
+    face: RawFace, frame_shape: tuple[int, ...], blur: float | None = None
+) -> float:
+    """0..1: confident, large (towards the 112 px model input), sharp, frontal and whole.
+
+    `blur` is the Laplacian variance of the aligned crop (None: not judged). Pose comes from the
+    landmarks: the nose tip sits midway between the eyes on a frontal face.
+    """
+    side = min(face.bbox.width, face.bbox.height)
+    size = min(1.0, max(0.0, (side - 12.0) / 68.0))
+    score = min(1.0, max(0.0, (face.score - 0.4) / 0.5))
+    sharp = 1.0 if blur is None else min(1.0, blur / 250.0)
+    q = (0.2 + 0.8 * score) * (0.25 + 0.75 * size) * (0.4 + 0.6 * sharp) * _frontal(face)
+    h, w = frame_shape[:2]
+    b = face.bbox
+    if b.x1 <= 1 or b.y1 <= 1 or b.x2 >= w - 1 or b.y2 >= h - 1:
+        q *= 0.8  # cut by the frame edge: part of the face is missing
+    return float(min(1.0, max(0.0, q)))
+
+
+def _frontal(face: RawFace) -> float:
+    """1 for a frontal face, towards 0.3 for a profile or a steep tilt (from the 5 landmarks)."""
+    lm = face.landmarks
+    if lm.shape != (5, 2):
+        return 1.0
+    right_eye, left_eye, nose = lm[0], lm[1], lm[2]
+    mouth = (lm[3] + lm[4]) / 2
+    eye_mid = (right_eye + left_eye) / 2
+    eye_dist = float(np.linalg.norm(left_eye - right_eye))
+    if eye_dist < 1e-3:
+        return 0.3
+    yaw = abs(float(nose[0] - eye_mid[0])) / eye_dist  # 0 frontal, ~0.5 profile
+    span = float(mouth[1] - eye_mid[1])
+    pitch = 0.0 if span <= 1e-3 else abs(float(nose[1] - eye_mid[1]) / span - 0.55)
+    return float(max(0.3, 1.0 - 1.2 * max(0.0, yaw - 0.08) - 1.0 * max(0.0, pitch - 0.15)))
 
 
 def passes_quality(bbox: BBox, blur: float, config: FaceQualityConfig) -> bool:

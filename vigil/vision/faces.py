@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from vigil.logs import get_logger
 from vigil.vision.errors import BackendUnavailableError, ModelNotFoundError
-from vigil.vision.frames import Frame, resize, validate_frame
+from vigil.vision.frames import Frame, validate_frame
 from vigil.vision.models import INSIGHTFACE_SETTING, resolve_face_models, resolve_insightface_pack
 from vigil.vision.types import BBox, Embedding
 
@@ -25,6 +25,7 @@ log = get_logger(__name__)
 
 SFACE_THRESHOLD = 0.363  # OpenCV's cosine threshold for SFace: same person above it
 ALIGNED_SIZE = 112  # both SFace and ArcFace take 112x112 aligned crops
+MAX_UPSCALE = 4.0  # enlarging further only adds interpolation, no detail
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -63,7 +64,9 @@ def cosine_similarity(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> float:
 
 
 class FaceDetector:
-    """YuNet through cv2.FaceDetectorYN. Large frames are shrunk to `max_side` for speed.
+    """YuNet through cv2.FaceDetectorYN. Large frames are shrunk to `max_side` for speed; small
+    images (person crops, distant faces) are enlarged to `min_side` first, since YuNet misses
+    faces of a few dozen pixels that it finds once enlarged.
 
     Not thread-safe (the input size is set per call): use one per worker thread.
     """
@@ -74,8 +77,10 @@ class FaceDetector:
         score_threshold: float = 0.6,
         nms_threshold: float = 0.3,
         max_side: int = 960,
+        min_side: int = 160,
     ) -> None:
         self.max_side = max_side
+        self.min_side = min_side
         self._net = cv2.FaceDetectorYN.create(
             str(model_path), "", (320, 320), score_threshold, nms_threshold, 5000
         )
@@ -84,9 +89,15 @@ class FaceDetector:
         frame = validate_frame(frame_bgr)
         h, w = frame.shape[:2]
         scale = min(1.0, self.max_side / max(h, w))
+        if min(h, w) * scale < self.min_side:
+            scale = min(MAX_UPSCALE, self.min_side / min(h, w))
         image = frame
-        if scale < 1.0:
-            image = resize(frame, round(w * scale), round(h * scale))
+        if scale != 1.0:
+            image = cv2.resize(
+                frame,
+                (max(1, round(w * scale)), max(1, round(h * scale))),
+                interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA,
+            )
         self._net.setInputSize((image.shape[1], image.shape[0]))
         _, rows = self._net.detect(image)
         if rows is None:
@@ -101,11 +112,16 @@ class FaceDetector:
 
 
 class FaceEmbedder:
-    """SFace through cv2.FaceRecognizerSF: alignCrop to 112x112, then a 128-d feature."""
+    """SFace through cv2.FaceRecognizerSF: alignCrop to 112x112, then a 128-d feature.
+
+    `flip_average`: the feature of the crop plus that of its mirror image, which steadies the
+    embedding of small and blurred faces (one more SFace run per face).
+    """
 
     embedding_dim = 128
 
-    def __init__(self, model_path: str | Path) -> None:
+    def __init__(self, model_path: str | Path, flip_average: bool = True) -> None:
+        self.flip_average = flip_average
         self._net = cv2.FaceRecognizerSF.create(str(model_path), "")
 
     def align(self, frame_bgr: Frame, face: RawFace) -> Frame:
@@ -116,7 +132,12 @@ class FaceEmbedder:
         return cast(Frame, self._net.alignCrop(validate_frame(frame_bgr), row))
 
     def embed(self, aligned_bgr: Frame) -> Embedding:
-        return l2_normalise(self._net.feature(validate_frame(aligned_bgr, "aligned face")))
+        aligned = validate_frame(aligned_bgr, "aligned face")
+        feature = l2_normalise(self._net.feature(aligned))
+        if self.flip_average:
+            mirror = l2_normalise(self._net.feature(np.ascontiguousarray(aligned[:, ::-1])))
+            feature = l2_normalise(feature + mirror)
+        return feature
 
 
 class OpenCVFaceBackend:
@@ -125,11 +146,18 @@ class OpenCVFaceBackend:
     match_threshold = SFACE_THRESHOLD
 
     def __init__(
-        self, model_dir: str | Path | None = None, score_threshold: float = 0.6, max_side: int = 960
+        self,
+        model_dir: str | Path | None = None,
+        score_threshold: float = 0.6,
+        max_side: int = 960,
+        min_side: int = 160,
+        flip_average: bool = True,
     ) -> None:
         paths = resolve_face_models(model_dir)
-        self.detector = FaceDetector(paths.detector, score_threshold, max_side=max_side)
-        self.embedder = FaceEmbedder(paths.recognizer)
+        self.detector = FaceDetector(
+            paths.detector, score_threshold, max_side=max_side, min_side=min_side
+        )
+        self.embedder = FaceEmbedder(paths.recognizer, flip_average)
 
     def detect(self, frame_bgr: Frame) -> list[RawFace]:
         return self.detector.detect(frame_bgr)

@@ -3,7 +3,7 @@
 from vigil.db.models.alerts import AlertDelivery, AlertSettings
 from vigil.db.models.cameras import Camera, CameraHealthEvent, CameraStatus, Zone
 from vigil.db.models.events import Clip, Event
-from vigil.db.models.faces import Face, FaceDetection
+from vigil.db.models.faces import Face, FaceChange, FaceDetection
 from vigil.db.models.storage import CameraPurge, PendingDeletion
 from vigil.db.models.users import User
 
@@ -17,6 +17,7 @@ __all__ = [
     "Clip",
     "Event",
     "Face",
+    "FaceChange",
     "FaceDetection",
     "PendingDeletion",
     "User",

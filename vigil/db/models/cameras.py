@@ -46,6 +46,8 @@ class Camera(Base):
     detect_fps: Mapped[float] = mapped_column(Float, default=5.0)
     detect_width: Mapped[int] = mapped_column(Integer, default=640)
     face_mode: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Biometric data: faces are grouped into identities only where the owner turned this on.
+    face_recognition: Mapped[bool] = mapped_column(Boolean, default=False)
     # Normalised polygons [[x, y], ...] where motion is ignored (trees, a clock, a road).
     motion_masks: Mapped[list[Any]] = mapped_column(JSON, default=list)
     record_retention_days: Mapped[int] = mapped_column(Integer, default=7)

@@ -1,0 +1,99 @@
+"""The Faces screen in Chromium: the desk camera's identities on the timeline strip, a click on
+one plays the clip covering its faces, and a label and a merge (after confirmation) work."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.dashboard.conftest import Stack, choose, log_in, new_email, open_screen, settled
+from tests.dashboard.footage import Footage
+from tests.faces.world import store_faces, visit_rows
+from vigil.faces.store import LiveFaces
+from vigil.storage.local import LocalObjectStore
+
+
+def _desk(stack: Stack, token: str) -> int:
+    response = httpx.post(
+        f"{stack.api_url}/api/v1/cameras",
+        json={"name": "Demo desk", "stream_url": "rtsp://cam.local/desk", "face_recognition": True},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    response.raise_for_status()
+    return int(response.json()["id"])
+
+
+def _faces(stack: Stack, token: str) -> dict[int, str]:
+    response = httpx.get(
+        f"{stack.api_url}/api/v1/faces", headers={"Authorization": f"Bearer {token}"}
+    )
+    response.raise_for_status()
+    return {f["id"]: f["label"] for f in response.json()["items"]}
+
+
+def test_faces_page_shows_identities_plays_a_clip_labels_and_merges(
+    page: Page, stack: Stack, footage: Footage
+) -> None:
+    email = new_email("faces")
+    token = stack.token(email)
+    desk = _desk(stack, token)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
+    objects = LocalObjectStore(stack.data_dir / "objects")
+    live = LiveFaces()
+    first = visit_rows(desk, "orl_s01", start + timedelta(seconds=1), 3, track_id=1)
+    store_faces(stack.database_url, objects, live, first)
+    later = start + timedelta(minutes=10)
+    store_faces(
+        stack.database_url, objects, live, visit_rows(desk, "orl_s02", later, 3, track_id=2)
+    )
+    footage.add_event(stack.database_url, stack.data_dir, desk, start=start)
+    faces = _faces(stack, token)
+    assert len(faces) == 2
+    first_id, second_id = sorted(faces)
+
+    log_in(page, stack, email)
+    open_screen(page, "Faces")
+    strip = page.locator(".face-strip")
+    expect(strip.locator(".visit")).to_have_count(2)
+    expect(strip.locator("img.face-thumb").first).to_have_js_property("complete", True)
+    assert strip.locator("img.face-thumb").first.evaluate("i => i.naturalWidth") > 0
+    card = page.locator(f".st-key-identity_{first_id}")
+    expect(card.get_by_text(f"Unknown #{first_id}")).to_be_visible()
+    expect(page.locator(f".st-key-identity_{second_id}")).to_be_visible()
+
+    card.get_by_role("button", name="Open").click()
+    expect(page.get_by_role("heading", name=f"Unknown #{first_id}")).to_be_visible()
+    clip = page.locator("video.face-clip")
+    expect(clip).to_have_count(1)
+    clip.evaluate(
+        "v => v.readyState >= 1 ? null : new Promise((ok, fail) => {"
+        "  v.addEventListener('loadedmetadata', ok, {once: true});"
+        "  v.addEventListener('error', () => fail(new Error('clip failed to load')), {once: true});"
+        "})"
+    )
+    assert clip.evaluate("v => v.duration") == pytest.approx(4.0, abs=0.5)
+    clip.evaluate(
+        "v => { v.muted = true; return v.play().then(() => new Promise(done => {"
+        "  const check = () => v.currentTime > 0 ? done() : requestAnimationFrame(check);"
+        "  check();"
+        "})); }"
+    )
+
+    settled(page)
+    page.get_by_role("textbox", name="Label").fill("Ana")
+    page.get_by_role("button", name="Save label").click()
+    expect(page.get_by_text("Saved the label of")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ana")).to_be_visible()
+    assert _faces(stack, token)[first_id] == "Ana"
+
+    choose(page, "Merge into", f"Unknown #{second_id}")
+    page.get_by_role("button", name="Merge…").click()
+    expect(page.get_by_text(f"Merge Ana into Unknown #{second_id}?")).to_be_visible()
+    page.get_by_role("button", name="Yes, merge").click()
+    expect(page.get_by_text("Merged Ana into Ana.")).to_be_visible()
+    expect(strip.locator(".visit")).to_have_count(2)  # both visits, one identity now
+    expect(page.locator(f".st-key-identity_{first_id}")).to_have_count(0)
+    assert _faces(stack, token) == {second_id: "Ana"}  # the name carried over
