@@ -13,7 +13,7 @@ MAX_ID = 2**31 - 1
 _PLAIN_ID = re.compile(r"[1-9][0-9]{0,9}")
 
 
-def _plain_digits(value: Any) -> Any:
+def plain_digits(value: Any) -> Any:
     """One spelling per id: int() would also take `1.0`, ` 1`, `+1`, `01` and non-ASCII
     digits."""
     if isinstance(value, str) and not _PLAIN_ID.fullmatch(value):
@@ -39,9 +39,7 @@ def id_query(description: str) -> Any:
     return Query(ge=1, le=MAX_ID, description=description)
 
 
-CameraIdPath = Annotated[int, id_path("camera id"), BeforeValidator(_plain_digits)]
-ZoneIdPath = Annotated[int, id_path("zone id"), BeforeValidator(_plain_digits)]
-CameraIdQuery = Annotated[
-    int | None, id_query("only this camera's"), BeforeValidator(_plain_digits)
-]
+CameraIdPath = Annotated[int, id_path("camera id"), BeforeValidator(plain_digits)]
+ZoneIdPath = Annotated[int, id_path("zone id"), BeforeValidator(plain_digits)]
+CameraIdQuery = Annotated[int | None, id_query("only this camera's"), BeforeValidator(plain_digits)]
 Instant = Annotated[AwareDatetime, AfterValidator(utc_representable)]

@@ -13,10 +13,13 @@ from typing import Annotated, Any
 from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Query, Request, status
 from fastapi.responses import Response, StreamingResponse
+from pydantic import BeforeValidator
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, DbDep, SettingsDep
+from api.jsonbody import StrictJSONRoute
+from api.params import CameraIdQuery, Instant, id_path, plain_digits
 from api.ranges import object_response
 from api.schemas.faces import (
     CoveringEventResponse,
@@ -45,10 +48,10 @@ from vigil.logs import get_logger
 from vigil.retention.journal import drain
 from vigil.storage.objectstore import ObjectStore, ObjectStoreError
 
-router = APIRouter(prefix="/faces", tags=["faces"])
+router = APIRouter(prefix="/faces", tags=["faces"], route_class=StrictJSONRoute)
 log = get_logger(__name__)
 
-FaceId = Annotated[int, Path(ge=1, le=2**31 - 1, description="identity id")]
+FaceId = Annotated[int, id_path("identity id"), BeforeValidator(plain_digits)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such identity"}}
 MAX_TIMELINE_RANGE = timedelta(days=31)
 
@@ -153,9 +156,9 @@ def _store(request: Request) -> ObjectStore:
 def list_faces(
     user: CurrentUser,
     db: DbDep,
-    camera_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="seen at")] = None,
-    since: Annotated[datetime | None, Query(description="last seen at or after")] = None,
-    until: Annotated[datetime | None, Query(description="first seen before")] = None,
+    camera_id: CameraIdQuery = None,
+    since: Annotated[Instant | None, Query(description="last seen at or after")] = None,
+    until: Annotated[Instant | None, Query(description="first seen before")] = None,
     named: Annotated[bool | None, Query(description="only labelled / unlabelled")] = None,
     q: Annotated[str | None, Query(max_length=100, description="label contains")] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
@@ -198,10 +201,10 @@ def face_timeline(
     user: CurrentUser,
     db: DbDep,
     settings: SettingsDep,
-    camera_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    camera_id: CameraIdQuery = None,
     face_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    since: Annotated[datetime | None, Query(description="default: 24 h before until")] = None,
-    until: Annotated[datetime | None, Query(description="default: now")] = None,
+    since: Annotated[Instant | None, Query(description="default: 24 h before until")] = None,
+    until: Annotated[Instant | None, Query(description="default: now")] = None,
     limit: Annotated[int, Query(ge=1, le=20000, description="appearances at most")] = 5000,
 ) -> TimelineResponse:
     """Appearances in [since, until) grouped into visits: one identity seen continuously at

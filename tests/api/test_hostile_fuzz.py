@@ -52,6 +52,11 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "webhook_url": "https://ntfy.example.com/vigil",
     },
     "POST /api/v1/users": {"email": "made@example.com", "password": "correct horse 42"},
+    "PATCH /api/v1/faces/{face_id}": {"label": "Ana"},
+    "POST /api/v1/faces/{face_id}/merge": {"into": 2},
+    "POST /api/v1/faces/{face_id}/split": {
+        "detection_ids": ["00000000-0000-0000-0000-000000000000"]
+    },
 }
 
 CALENDAR_EDGES = [
@@ -158,6 +163,8 @@ def fuzz_target(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
         "event_id": "00000000-0000-0000-0000-000000000000",
         "clip_id": "00000000-0000-0000-0000-000000000000",
         "segment": "segment_00001.ts",
+        "face_id": "1",  # none yet: hostile bodies must be refused before the lookup anyway
+        "detection_id": "00000000-0000-0000-0000-000000000000",
     }
     return headers, ids
 
