@@ -124,7 +124,7 @@ def test_the_default_path_finds_the_people_the_reference_finds(
     reference = analyse(reference_detector, reference_config, frames)
     candidate = analyse(detector, config, frames)
     found: Agreement = agreement(reference, candidate)
-    assert found.reference_people >= len(frames)  # people on (nearly) every frame
+    assert found.reference_people >= len(frames) // 2  # a confident person on most frames
     assert found.recall >= recall, found
     assert found.precision >= precision, found
     assert found.tracks <= found.reference_tracks, found
