@@ -37,6 +37,8 @@ def hourly_from_events(events: Iterable[Event]) -> list[HourlyStat]:
     counts: dict[tuple[int, datetime], list[int]] = defaultdict(lambda: [0, 0, 0])
     for event in events:
         row = counts[(event.camera_id, hour_of(event.start))]
+        if event.type not in ("intrusion", "motion"):
+            continue  # face events are counted on the Faces page
         row[0] += event.frames
         row[1 if event.type == "intrusion" else 2] += 1
     return [

@@ -12,7 +12,7 @@ from bytewax.outputs import (
 )
 
 from vigil.lake.store import lake_from_settings
-from vigil.streaming.kafka_output import KafkaOutput
+from vigil.streaming.kafka_output import EventPublisher, KafkaOutput
 from vigil.streaming.lake_output import LakeOutput, LakeSnapshot
 from vigil.streaming.outputs import CameraOutput, Heartbeat
 from vigil.streaming.runtime import DataflowRuntime
@@ -63,8 +63,9 @@ class LakeSink(FixedPartitionedSink[Value, LakeSnapshot]):
 
 
 class StorePartition(StatefulSinkPartition[Value, list[StoreWork]]):
-    def __init__(self, output: StoreOutput) -> None:
+    def __init__(self, output: StoreOutput, events: EventPublisher | None = None) -> None:
         self.output = output
+        self.events = events
 
     def write_batch(self, values: list[Value]) -> None:
         self.output.write(values)
@@ -74,6 +75,8 @@ class StorePartition(StatefulSinkPartition[Value, list[StoreWork]]):
 
     def close(self) -> None:
         self.output.close()
+        if self.events is not None:
+            self.events.close()
 
 
 class StoreSink(FixedPartitionedSink[Value, list[StoreWork]]):
@@ -90,6 +93,7 @@ class StoreSink(FixedPartitionedSink[Value, list[StoreWork]]):
         self, step_id: str, for_part: str, resume_state: list[StoreWork] | None
     ) -> StorePartition:
         runtime = self.runtime
+        events = EventPublisher(runtime.bootstrap, runtime.topics, partition=for_part)
         return StorePartition(
             StoreOutput(
                 runtime.settings.resolved_database_url,
@@ -97,7 +101,10 @@ class StoreSink(FixedPartitionedSink[Value, list[StoreWork]]):
                 for_part,
                 resume=resume_state,
                 face_reload_seconds=runtime.settings.face_live_reload_seconds,
-            )
+                face_visit_gap_seconds=runtime.settings.face_visit_gap_seconds,
+                publish=events.publish,
+            ),
+            events,
         )
 
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from vigil.db.models import Clip, Event
 
-EventType = Literal["intrusion", "motion"]
+EventType = Literal["intrusion", "motion", "face"]
 
 
 class EventResponse(BaseModel):

@@ -45,7 +45,9 @@ def _filters(cameras: list[Camera], tz: tzinfo) -> tuple[tuple[object, ...], Eve
         "Camera", [None, *names], format_func=lambda i: "All cameras" if i is None else names[i]
     )
     kind = row[1].selectbox(
-        "Type", [None, "intrusion", "motion"], format_func=lambda t: (t or "all types").capitalize()
+        "Type",
+        [None, "intrusion", "motion", "face"],
+        format_func=lambda t: (t or "all types").capitalize(),
     )
     period = row[2].selectbox("When", list(RANGES), index=1)
     confidence = row[3].slider("Minimum confidence", 0.0, 1.0, 0.0, 0.05, format="%.2f")

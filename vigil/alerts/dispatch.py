@@ -15,7 +15,7 @@ from vigil.alerts.message import AlertContent, build_email, webhook_body
 from vigil.alerts.senders import DeliveryError, SmtpSender, WebhookSender, safe_url
 from vigil.alerts.store import SENT, load_config, record_result
 from vigil.db.base import utcnow
-from vigil.db.models import AlertDelivery, Camera, Event, Zone
+from vigil.db.models import AlertDelivery, Camera, Event, Face, Zone
 from vigil.logs import get_logger
 from vigil.settings import Settings
 from vigil.storage import ObjectStore, ObjectStoreError
@@ -73,6 +73,7 @@ class Dispatcher:
             test = AlertContent(camera.id, camera.name, "test", utcnow(), config.time_zone)
             return Prepared(test, self._test_picture(session, camera), secret)
         zone = session.get(Zone, event.zone_id) if event.zone_id is not None else None
+        face = session.get(Face, event.face_id) if event.face_id is not None else None
         content = AlertContent(
             camera_id=camera.id,
             camera_name=camera.name,
@@ -82,9 +83,11 @@ class Dispatcher:
             event_id=event.id,
             confidence=event.confidence,
             zone_name=zone.name if zone else None,
-            people=len(event.track_ids or ()) or None,
+            people=None if face is not None else len(event.track_ids or ()) or None,
             link=event_link(self.settings, event.id),
             merged_count=row.merged_count,
+            label=face.label if face is not None and face.named else None,
+            face_id=face.id if face is not None else None,
         )
         return Prepared(content, self._picture(event.snapshot_key), secret)
 

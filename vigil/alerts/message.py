@@ -31,7 +31,8 @@ class AlertContent:
     people: int | None = None
     link: str | None = None
     merged_count: int = 0  # events inside the previous cooldown, not alerted one by one
-    label: str | None = None
+    label: str | None = None  # face: the identity's name (None: an unknown identity)
+    face_id: int | None = None  # face: the identity
 
     @property
     def local_time(self) -> str:
@@ -41,6 +42,9 @@ class AlertContent:
     def title(self) -> str:
         if self.kind == "test":
             return f"Test alert from {self.camera_name}"
+        if self.kind == "face":
+            who = self.label or f"New unknown face (identity #{self.face_id})"
+            return f"{who} at {self.camera_name}"
         what = {"intrusion": "Intrusion", "motion": "Motion", "face": "Face"}.get(
             self.kind, self.kind.capitalize()
         )
@@ -54,6 +58,8 @@ class AlertContent:
         rows = [("Camera", self.camera_name), ("Time", self.local_time)]
         if self.label:
             rows.append(("Person", self.label))
+        elif self.face_id is not None:
+            rows.append(("Person", f"unknown, identity #{self.face_id}"))
         if self.zone_name:
             rows.append(("Zone", self.zone_name))
         if self.confidence is not None:
@@ -141,6 +147,7 @@ def webhook_body(content: AlertContent, delivery_id: int | None) -> bytes:
         "zone": content.zone_name,
         "people": content.people,
         "label": content.label,
+        "face_id": content.face_id,
         "merged_count": content.merged_count,
         "link": content.link,
     }

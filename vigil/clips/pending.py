@@ -26,9 +26,9 @@ class ClipJob:
 def clips_to_cut(
     session: Session, now: datetime, *, ready_before: datetime, limit: int | None = None
 ) -> list[ClipJob]:
-    """Closed events that ended before `ready_before` (their recording is complete), within
-    their camera's clip retention, with no clip or a clip older than the event's last change
-    (a replay moved its start or end). Oldest first."""
+    """Closed intrusion and motion events that ended before `ready_before` (their recording
+    is complete), within their camera's clip retention, with no clip or a clip older than the
+    event's last change (a replay moved its start or end). Oldest first."""
     oldest = session.scalar(select(func.max(Camera.clip_retention_days))) or 0
     query = (
         select(Event, Clip, Camera.clip_retention_days)
@@ -36,6 +36,7 @@ def clips_to_cut(
         .outerjoin(Clip, Clip.event_id == Event.id)
         .where(
             Event.status == "closed",
+            Event.type != "face",  # a moment: the face's visit is covered by other events' clips
             Event.end_ts.is_not(None),
             Event.end_ts <= ready_before,
             Event.end_ts >= now - timedelta(days=oldest),

@@ -12,6 +12,7 @@ What happens to the window's events (those whose start is in [window_start, wind
 - in the database but not found: deleted, with their clips and snapshot objects queued for
   deletion (vigil.retention.journal), but only when the lake covers their start (an event the
   lake has no frames for yet, or no longer, is never judged).
+Only the rules' types are judged: face events come from live face assignment, not the rules.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,7 +35,7 @@ from vigil.logs import get_logger
 from vigil.retention.journal import Doomed, enqueue
 from vigil.rules import RulesConfig, fingerprint, read_window, replay_with_report
 from vigil.rules.replay import DEFAULT_LOOKBACK, ReplayResult
-from vigil.rules.types import Event, as_utc
+from vigil.rules.types import Event, EventType, as_utc
 from vigil.rules.zones import ZoneRule
 
 log = get_logger(__name__)
@@ -217,7 +218,10 @@ def reconcile_events(
         row.id: row
         for row in session.scalars(
             select(EventRow).where(
-                EventRow.camera_id == camera_id, EventRow.start_ts >= ws, EventRow.start_ts < we
+                EventRow.camera_id == camera_id,
+                EventRow.start_ts >= ws,
+                EventRow.start_ts < we,
+                EventRow.type.in_(RULE_TYPES),  # face events are live only: never judged here
             )
         )
     }
@@ -250,6 +254,9 @@ def reconcile_events(
         report.deleted.extend(row.id for row in gone)
     session.flush()
     return report
+
+
+RULE_TYPES: tuple[EventType, ...] = get_args(EventType)
 
 
 def _delete_events(session: Session, rows: list[EventRow]) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from vigil.db.models import Camera, Face, FaceDetection
+from vigil.db.models import Camera, Event, Face, FaceDetection
 from vigil.faces.cluster import RefinePlan
 from vigil.faces.store import journal_thumbnails, log_change, new_identity, recentre, recount
 
@@ -56,6 +56,10 @@ def merge(session: Session, face: Face, into: Face, *, source: str = "user") -> 
         raise FaceEditError("identities of different owners cannot be merged")
     session.execute(
         update(FaceDetection).where(FaceDetection.face_id == face.id).values(face_id=into.id),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(  # its face events follow (deleting `face` would cascade to them)
+        update(Event).where(Event.face_id == face.id).values(face_id=into.id),
         execution_options={"synchronize_session": False},
     )
     if face.named and not into.named:

@@ -6,6 +6,7 @@ a `LiveAssigner` per owner loaded from the faces table. The assigner's state is 
 table: it is reloaded when the owner's change log (face_changes: labels, merges, splits,
 deletes, refinements) grows, every `reload_seconds` (other workers create identities too), and
 after any failed transaction (`reset`), so it never holds an identity the table lacks.
+The same transaction adds the face events live assignment opens (vigil.faces.events).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 import numpy as np
 from prometheus_client import Counter
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from vigil.db.models import Camera, Face, FaceChange, FaceDetection
 from vigil.faces.assign import IdentityRef, LiveAssigner, unit
+from vigil.faces.events import Sighting, face_events
 from vigil.faces.quality import weight
 from vigil.logs import get_logger
 from vigil.records.convert import Row
@@ -188,6 +191,7 @@ class LiveResult:
     new_identities: int
     skipped: int  # faces of cameras with face recognition off (not stored)
     thumbnails_dropped: list[int]  # journal ids of their thumbnails, to drain after commit
+    events: list[Row] = field(default_factory=list)  # face events, to publish after commit
 
     def count(self) -> None:
         """Add to the metrics, once the transaction is committed."""
@@ -205,9 +209,11 @@ class LiveFaces:
         *,
         threshold: float | None = None,
         reload_seconds: float = 60.0,
+        visit_gap_seconds: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.threshold = threshold
+        self.visit_gap = timedelta(seconds=visit_gap_seconds)
         self.reload_seconds = reload_seconds
         self.clock = clock
         self._owners: dict[int, _OwnerState] = {}
@@ -247,6 +253,7 @@ class LiveFaces:
         }
         skipped: list[Row] = []
         touched: dict[tuple[int, int], list[Row]] = defaultdict(list)
+        sightings: list[Sighting] = []
         created = assigned = 0
         assigners: dict[int, LiveAssigner] = {}
         for row in fresh:
@@ -265,23 +272,28 @@ class LiveFaces:
             track = (row["camera_id"], row["track_id"]) if row["track_id"] is not None else None
             choice = assigner.assign(row["embedding"], quality, track)
             face_id = choice.identity_id
-            if face_id is None and choice.accepted:
+            founded = face_id is None and choice.accepted
+            if founded:
                 face_id = new_identity(session, owner_id).id
                 created += 1
             if face_id is not None:
                 assigner.add(face_id, row["embedding"], quality, track)
                 touched[(owner_id, face_id)].append(row)
+                sightings.append(Sighting(row, face_id, choice.similarity, founded))
                 assigned += 1
             session.add(detection_of(row, face_id))
         session.flush()
         for (owner_id, face_id), face_rows in touched.items():
             self._store_identity(session, owner_id, face_id, face_rows)
+        events = face_events(session, sightings, gap=self.visit_gap)
         dropped = enqueue(
             session,
             [Doomed(r["thumbnail_key"], r["camera_id"]) for r in skipped if r["thumbnail_key"]],
             "orphan",
         )
-        return LiveResult(len(fresh) - len(skipped), assigned, created, len(skipped), dropped)
+        return LiveResult(
+            len(fresh) - len(skipped), assigned, created, len(skipped), dropped, events
+        )
 
     def _store_identity(
         self, session: Session, owner_id: int, face_id: int, rows: list[Row]

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from vigil.db.models import Camera, Clip, Event, Face, FaceDetection
+from vigil.faces.events import FACE
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def covering_events(
             .where(
                 Event.camera_id == cam,
                 Camera.owner_id == owner_id,
+                Event.type != FACE,  # the visits themselves: events that cover them have clips
                 Event.start_ts <= last,
                 or_(Event.end_ts.is_(None), Event.end_ts >= first),
             )

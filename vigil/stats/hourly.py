@@ -93,7 +93,7 @@ def compute_hourly_stats(
         "camera_id": camera_id,
         "hour_start": hour,
         **_lake_counts(lake_root, camera_id, hour),
-        "events": sum(by_type.values()),
+        "events": by_type.get("intrusion", 0) + by_type.get("motion", 0),  # not face events
         "intrusion_events": by_type.get("intrusion", 0),
         "motion_events": by_type.get("motion", 0),
         "computed_at": now,

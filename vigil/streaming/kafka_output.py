@@ -9,13 +9,14 @@ answers, so a broker that is down at start delays nothing else.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from confluent_kafka import KafkaException
 
 from vigil.broker import JsonProducer, Topics, ensure_topics
 from vigil.logs import get_logger
-from vigil.records.schemas import SCHEMA_VERSION
+from vigil.records.convert import Row
+from vigil.records.schemas import EVENTS, SCHEMA_VERSION
 from vigil.streaming.metrics import SINK_PENDING
 from vigil.streaming.outputs import CameraOutput, Heartbeat
 from vigil.streaming.retry import Backoff
@@ -97,4 +98,25 @@ class KafkaOutput:
             lost=stats.lost,
             undelivered=remaining,
         )
+        return remaining
+
+
+class EventPublisher:
+    """Events decided by the store sink itself (face events: live assignment runs in its
+    transaction), to the events topic once committed, keyed by camera like the rules' events."""
+
+    def __init__(self, bootstrap: str, topics: Topics, *, partition: str) -> None:
+        self.topic = topics.name(EVENTS.topic)
+        self.partition = partition
+        self.producer = JsonProducer(bootstrap, client_id=f"vigil-store-events-{partition}")
+
+    def publish(self, rows: Sequence[Row]) -> None:
+        for row in rows:
+            self.producer.send(self.topic, row["camera_id"], row, schema_version=SCHEMA_VERSION)
+        self.producer.poll(0)
+
+    def close(self, timeout: float = 30.0) -> int:
+        remaining = self.producer.close(timeout)
+        if remaining:
+            log.error("store_events_undelivered", partition=self.partition, records=remaining)
         return remaining

@@ -4,7 +4,9 @@ For each output, in order: its JPEGs (event snapshots, face thumbnails) go to th
 first, so a row never points at a missing image; then one transaction upserts its events
 (by their deterministic ids, source='live') and inserts its face detections (by their
 deterministic ids, skipping those already there), each with its identity (vigil.faces.store:
-live assignment; faces of cameras with face recognition off are not stored). Every write is
+live assignment; faces of cameras with face recognition off are not stored), with the face
+events assignment opens, which are published to the events topic once committed (`publish`:
+at most once, since a retried output finds its faces stored). Every write is
 idempotent, so a retry or a recovery replay repeats nothing. While a store is unavailable the
 work waits (bounded, and part of the recovery snapshot) and is retried with backoff; work for a
 camera deleted meanwhile is refused by the database and dropped with a log line and a count.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -81,9 +83,16 @@ class StoreOutput:
         max_pending: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
         face_reload_seconds: float = 60.0,
+        face_visit_gap_seconds: float = 30.0,
+        publish: Callable[[Sequence[Row]], None] | None = None,
     ) -> None:
         self.database_url = database_url
-        self.faces = LiveFaces(reload_seconds=face_reload_seconds, clock=clock)
+        self.faces = LiveFaces(
+            reload_seconds=face_reload_seconds,
+            visit_gap_seconds=face_visit_gap_seconds,
+            clock=clock,
+        )
+        self.publish = publish
         self._make_store = object_store
         self._store: ObjectStore | None = None
         self.partition = partition
@@ -130,6 +139,8 @@ class StoreOutput:
             dropped = [i for r in results for i in r.thumbnails_dropped]
             for result in results:
                 result.count()  # committed
+                if result.events and self.publish is not None:
+                    self.publish(result.events)
             if dropped:
                 self._drop_thumbnails(dropped)
         except STORE_ERRORS as exc:

@@ -10,8 +10,10 @@ from vigil.db.base import Base, UTCDateTime, utcnow
 
 
 class Event(Base):
-    """An intrusion or motion event. The id is derived from the event's history (see
-    vigil.rules), so the live stream and a Dagster replay write the same row."""
+    """An intrusion or motion event, whose id is derived from its history (see vigil.rules)
+    so the live stream and a Dagster replay write the same row; or a face event (a named or
+    new identity appearing, vigil.faces.events), written live only and never replayed. A face
+    event goes with its identity (biometric data: deleting the identity deletes it)."""
 
     __tablename__ = "events"
     __table_args__ = (
@@ -19,6 +21,7 @@ class Event(Base):
         Index("ix_events_start", "start_ts"),
         Index("ix_events_status", "status"),
         Index("ix_events_snapshot_key", "snapshot_key"),  # retention's in-use check
+        Index("ix_events_face_id", "face_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -26,7 +29,7 @@ class Event(Base):
     zone_id: Mapped[int | None] = mapped_column(
         ForeignKey("zones.id", ondelete="SET NULL"), default=None
     )
-    type: Mapped[str] = mapped_column(String(16))  # intrusion | motion
+    type: Mapped[str] = mapped_column(String(16))  # intrusion | motion | face
     status: Mapped[str] = mapped_column(String(8), default="open")  # open | closed
     start_ts: Mapped[datetime] = mapped_column(UTCDateTime)
     end_ts: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -38,6 +41,9 @@ class Event(Base):
     frames: Mapped[int] = mapped_column(Integer, default=0)
     source: Mapped[str] = mapped_column(String(8), default="live")  # live | replay
     rules_fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
+    face_id: Mapped[int | None] = mapped_column(
+        ForeignKey("faces.id", ondelete="CASCADE"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
