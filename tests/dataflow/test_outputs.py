@@ -155,8 +155,11 @@ def test_store_waits_for_the_object_store_then_writes_everything_once(
     assert not store.pending
     assert (objects / key).read_bytes() == b"\xff\xd8jpeg"
     with session_scope(database) as session:
-        row = session.scalars(select(EventRow)).one()
+        row = session.scalars(select(EventRow).where(EventRow.type != "face")).one()
         assert (row.snapshot_key, row.source, row.rules_fingerprint) == (key, "live", "fp")
+        assert session.scalars(select(EventRow.type).where(EventRow.id != row.id)).all() == [
+            "face"  # the new identity's
+        ]
         detection = session.scalars(select(FaceDetection)).one()
         assert detection.embedding is not None and len(detection.embedding) == 128 * 4
 

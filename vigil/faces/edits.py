@@ -101,6 +101,13 @@ def split(
     new = new_identity(session, face.owner_id)
     new.pinned = face.pinned = face.pinned or source == "user"
     _move(session, wanted, new.id)
+    pictured = select(FaceDetection.thumbnail_key).where(FaceDetection.id.in_(wanted))
+    session.execute(  # a face event goes with the detection that pictures it
+        update(Event)
+        .where(Event.face_id == face.id, Event.snapshot_key.in_(pictured))
+        .values(face_id=new.id),
+        execution_options={"synchronize_session": False},
+    )
     log_change(
         session, face.owner_id, "split", face.id, source=source, into=new.id, detection_ids=wanted
     )

@@ -19,12 +19,12 @@ from datetime import timedelta
 
 import numpy as np
 from prometheus_client import Counter
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from vigil.db.models import Camera, Face, FaceChange, FaceDetection
+from vigil.db.models import Camera, Event, Face, FaceChange, FaceDetection
 from vigil.faces.assign import IdentityRef, LiveAssigner, unit
-from vigil.faces.events import Sighting, face_events
+from vigil.faces.events import FACE, Sighting, face_events
 from vigil.faces.quality import weight
 from vigil.logs import get_logger
 from vigil.records.convert import Row
@@ -172,8 +172,16 @@ def recentre(session: Session, face_ids: Iterable[int]) -> None:
 def journal_thumbnails(
     session: Session, detections: Sequence[FaceDetection], reason: str
 ) -> list[int]:
-    """Queue the thumbnails of detections about to be deleted (same transaction)."""
+    """Queue the thumbnails of detections about to be deleted (same transaction); the face
+    events they picture go too, or the thumbnails would stay in use (biometric data)."""
     doomed = [Doomed(d.thumbnail_key, d.camera_id) for d in detections if d.thumbnail_key]
+    if doomed:
+        session.execute(
+            delete(Event).where(
+                Event.type == FACE, Event.snapshot_key.in_([d.key for d in doomed])
+            ),
+            execution_options={"synchronize_session": False},
+        )
     return enqueue(session, doomed, reason)
 
 
