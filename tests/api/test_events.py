@@ -129,3 +129,33 @@ def test_another_users_events_are_invisible(
     assert client.get(f"/api/v1/events/{event_id}", headers=bob).status_code == 404
     assert client.get(f"/api/v1/events/{uuid.uuid4()}", headers=alice).status_code == 404
     assert client.get(f"/api/v1/events/{event_id}", headers=alice).status_code == 200
+
+
+def test_face_events_are_listed_filtered_and_pictured(
+    client: TestClient, alice: dict, bob: dict, settings: Settings
+) -> None:
+    """A face event written by live assignment (real SFace embeddings) reads like any other."""
+    from tests.faces.world import visit_rows
+    from vigil.db.models import Camera
+    from vigil.faces.store import LiveFaces
+    from vigil.storage.factory import object_store_from_settings
+
+    camera_id = _camera(client, alice, "Front door")
+    _insert_events(settings, camera_id, 2)
+    url, store = settings.resolved_database_url, object_store_from_settings(settings)
+    rows = visit_rows(camera_id, "orl_s01", T0, 3, track_id=7)
+    for row in rows:
+        store.put_bytes(row["thumbnail_key"], row.pop("_jpeg"), content_type="image/jpeg")
+    with session_scope(url) as session:
+        session.get_one(Camera, camera_id).face_recognition = True
+    with session_scope(url) as session:
+        LiveFaces().insert(session, rows)
+    listed = client.get("/api/v1/events", params={"type": "face"}, headers=alice)
+    assert listed.status_code == 200, listed.text
+    (face,) = listed.json()["items"]
+    assert (face["type"], face["status"], face["track_ids"]) == ("face", "closed", [7])
+    assert len(client.get("/api/v1/events", headers=alice).json()["items"]) == 3
+    picture = client.get(face["snapshot_url"], headers=alice)
+    assert picture.status_code == 200 and picture.content.startswith(b"\xff\xd8")
+    assert client.get(f"/api/v1/events/{face['id']}", headers=bob).status_code == 404
+    assert client.get(face["snapshot_url"], headers=bob).status_code == 404
