@@ -82,7 +82,7 @@ class Event(ApiModel):
     id: str
     camera_id: int
     zone_id: int | None = None
-    type: str  # intrusion | motion
+    type: str  # intrusion | motion | face
     status: str  # open | closed
     start: datetime
     end: datetime | None = None

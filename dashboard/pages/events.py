@@ -88,13 +88,19 @@ def _more(loaded: Loaded) -> None:
     loaded.cursor = page.next_cursor
 
 
+KINDS = {
+    "intrusion": ("Intrusion", "red"),
+    "motion": ("Motion", "blue"),
+    "face": ("Face", "violet"),
+}
+
+
 def _event(event: Event, camera: str, tz: tzinfo, key: str = "event") -> None:
     """A card: the clip (its snapshot as poster) above what happened, when, for how long."""
-    title = "Intrusion" if event.type == "intrusion" else "Motion"
+    title, colour = KINDS.get(event.type, (event.type.capitalize(), "gray"))
     when = local_time(event.start, tz)
     with st.container(border=True, key=f"{key}_{event.id}"):
         st.html(event_media_html(event, session.token(), f"{title} on {camera} at {when}"))
-        colour = "red" if event.type == "intrusion" else "blue"
         st.markdown(f"**{title}** :{colour}-badge[{md(camera)}]")
         lasted = (
             duration((event.end - event.start).total_seconds())
@@ -107,7 +113,9 @@ def _event(event: Event, camera: str, tz: tzinfo, key: str = "event") -> None:
             f"{when} ({ago(event.start, now())}) · {lasted} · "
             f"confidence {event.confidence:.0%}{who}"
         )
-        if not event.clip_url:
+        if event.type == "face":
+            st.caption("A face appeared: its visits and clips are on the Faces page.")
+        elif not event.clip_url:
             st.caption("No clip." if event.end else "The clip is cut once the event ends.")
 
 

@@ -103,6 +103,31 @@ def test_events_list_filters_pages_and_plays_the_clip(
     expect(page.get_by_text("Showing 1 event, newest first")).to_be_visible()
 
 
+def test_events_page_shows_and_filters_face_events(
+    page: Page, stack: Stack, footage: Footage
+) -> None:
+    email = new_email("faceevents")
+    front = stack.add_camera(stack.token(email), "Front door")
+    intrusion = footage.add_event(stack.database_url, stack.data_dir, front, with_clip=False)
+    face = footage.add_event(
+        stack.database_url,
+        stack.data_dir,
+        front,
+        start=datetime.now(UTC) - timedelta(minutes=10),
+        kind="face",
+        with_clip=False,
+    )
+    log_in(page, stack, email)
+    open_screen(page, "Events")
+    expect(page.get_by_text("Showing 2 events, newest first")).to_be_visible()
+    card = page.locator(f".st-key-event_{face}")
+    expect(card.get_by_text("Face", exact=True)).to_be_visible()
+    expect(card.get_by_text("A face appeared", exact=False)).to_be_visible()
+    choose(page, "Type", "Face")
+    expect(page.get_by_text("Showing 1 event, newest first")).to_be_visible()
+    expect(page.locator(f".st-key-event_{intrusion}")).to_have_count(0)
+
+
 def test_zones_preview_create_and_refuse_a_bad_polygon(
     page: Page, stack: Stack, footage: Footage
 ) -> None:
