@@ -22,7 +22,7 @@ from tests.dataflow.conftest import (  # the dataflow tests' fixtures, reused
     dataflows,
     wait_for,
 )
-from vigil.db.models import Face, FaceDetection
+from vigil.db.models import Event, Face, FaceDetection
 from vigil.db.session import session_factory, session_scope
 from vigil.faces.refinement import refine_all
 from vigil.faces.timeline import timeline
@@ -87,6 +87,12 @@ def test_two_men_at_the_desk_and_the_returning_one_keeps_his_id(
     assert run.stop() == 0, run.log()[-3000:]
     live = _sequence(database, desk)
     assert seen, f"no return seen; identities in time order: {live}\n{run.log()[-2000:]}"
+
+    # Each identity founded live raised one face event (none unlabelled returning: no alert).
+    with session_scope(database) as session:
+        founded = sorted(session.scalars(select(Face.id)).all())
+        events = session.scalars(select(Event.face_id).where(Event.type == "face")).all()
+    assert sorted(e or 0 for e in events) == founded, (events, founded)
 
     refine_all(session_factory(database), started)
     with session_scope(database) as session:
