@@ -111,8 +111,12 @@ class EventPublisher:
         self.producer = JsonProducer(bootstrap, client_id=f"vigil-store-events-{partition}")
 
     def publish(self, rows: Sequence[Row]) -> None:
+        """Never raises: the rows are committed, so a refused record is logged, not retried."""
         for row in rows:
-            self.producer.send(self.topic, row["camera_id"], row, schema_version=SCHEMA_VERSION)
+            try:
+                self.producer.send(self.topic, row["camera_id"], row, schema_version=SCHEMA_VERSION)
+            except (KafkaException, ValueError) as exc:
+                log.error("store_event_not_published", event_id=row["event_id"], error=str(exc))
         self.producer.poll(0)
 
     def close(self, timeout: float = 30.0) -> int:
