@@ -193,9 +193,9 @@ def test_another_users_identities_are_not_found(
             "not detections of identity",
         ),
         ("POST", "/faces/{a}/split", {"detection_ids": "{b_detections}"}, 422, "leave at least"),
-        ("DELETE", "/faces/0", None, 422, "greater than or equal"),
+        ("DELETE", "/faces/0", None, 422, "positive whole number"),
         ("GET", "/faces?cursor=nonsense", None, 422, "invalid cursor"),
-        ("GET", "/faces?since=2026-11-25T12:00:00", None, 422, "time zone"),
+        ("GET", "/faces?since=2026-11-25T12:00:00", None, 422, "timezone"),
         ("GET", "/faces?camera_id=999999", None, 404, "camera not found"),
         (
             "GET",
