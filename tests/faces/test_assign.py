@@ -123,3 +123,15 @@ def test_a_forgotten_identity_no_longer_matches_and_frees_its_tracks() -> None:
     assigner.forget(1)
     assert len(assigner) == 0
     assert assigner.assign(a[1].embedding, a[1].quality, track_key=(1, 1)).identity_id is None
+
+
+def test_a_track_that_now_shows_a_stranger_founds_a_new_identity() -> None:
+    # A playlist cut or a tracker swap: the box goes on, the face is someone else entirely.
+    a, stranger = faces()["orl_s03"][0], faces()["John_Savage"][0]
+    assigner = LiveAssigner([])
+    assigner.add(1, a.embedding, a.quality, track_key=(2, 3))
+    result = assigner.assign(stranger.embedding, stranger.quality, track_key=(2, 3))
+    assert (result.identity_id, result.accepted) == (None, True)
+    assigner.add(2, stranger.embedding, stranger.quality, track_key=(2, 3))
+    again = faces()["John_Savage"][1]
+    assert assigner.assign(again.embedding, again.quality, track_key=(2, 3)).identity_id == 2

@@ -16,8 +16,8 @@ import numpy.typing as npt
 from vigil.faces.quality import can_found, weight
 
 DEFAULT_THRESHOLD = 0.40  # cosine similarity to an identity's centroid to join it
-TRACK_MARGIN = 0.15  # how much better another identity must match to pull a face off its track
-TRACK_FLOOR = 0.20  # below this the track's identity "does not match at all"
+TRACK_MARGIN = 0.15  # how much better a matching identity must be to pull a face off its track
+TRACK_FLOOR = 0.20  # below this the track's identity does not match at all: decide afresh
 MIN_QUALITY_JOIN = 0.0  # any face may join an identity it matches
 
 Vector = npt.NDArray[np.float32]
@@ -78,8 +78,9 @@ class LiveAssigner:
         if held is not None and held in self._index:
             own = float(sims[self._index[held]])
             pulled = best_sim >= self.threshold and best_sim - own >= TRACK_MARGIN
-            if not (pulled and own < TRACK_FLOOR):
+            if own >= self.threshold or (own >= TRACK_FLOOR and not pulled):
                 return Assignment(held, own, True)
+            # Strongly contradicted (the tracker swapped people, or a cut): decide afresh.
         if best_sim >= self.threshold:
             return Assignment(self._ids[best], best_sim, True)
         return Assignment(None, best_sim, can_found(quality))

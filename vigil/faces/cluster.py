@@ -20,7 +20,7 @@ import numpy.typing as npt
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
-from vigil.faces.assign import IdentityRef
+from vigil.faces.assign import TRACK_FLOOR, IdentityRef
 from vigil.faces.quality import FOUND_MIN_QUALITY, can_found, weight
 
 DEFAULT_THRESHOLD = 0.30  # average cosine similarity at which two groups are one person
@@ -221,8 +221,10 @@ def _cut(
 ) -> npt.NDArray[np.int64]:
     ease = QUALITY_EASE * (1.0 - np.sqrt(np.outer(quality, quality)))
     strict = penalty[:, None] + penalty[None, :]
-    together = TRACK_BONUS * ((track[:, None] == track[None, :]) & (track[:, None] >= 0))
-    distance = np.maximum(1.0 - vectors @ vectors.T - ease + strict - together, 0.0)
+    similarity = vectors @ vectors.T
+    same_track = (track[:, None] == track[None, :]) & (track[:, None] >= 0)
+    together = TRACK_BONUS * (same_track & (similarity >= TRACK_FLOOR))  # unless they disagree
+    distance = np.maximum(1.0 - similarity - ease + strict - together, 0.0)
     np.fill_diagonal(distance, 0.0)
     tree = linkage(squareform(distance, checks=False), method="average")
     return np.asarray(fcluster(tree, t=cut, criterion="distance") - 1, np.int64)
