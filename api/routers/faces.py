@@ -17,7 +17,7 @@ from pydantic import BeforeValidator
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentUser, DbDep, SettingsDep
+from api.deps import CurrentUser, DbDep, MediaUser, SettingsDep
 from api.jsonbody import StrictJSONRoute
 from api.params import CameraIdQuery, Instant, id_path, plain_digits
 from api.ranges import object_response
@@ -249,7 +249,7 @@ def face_timeline(
 )
 def detection_thumbnail(
     detection_id: Annotated[str, Path(min_length=36, max_length=36, pattern=r"^[0-9a-f\-]{36}$")],
-    user: CurrentUser,
+    user: MediaUser,
     db: DbDep,
     request: Request,
 ) -> StreamingResponse:
@@ -321,7 +321,7 @@ def get_face(
 
 @router.get("/{face_id}/thumbnail.jpg", responses=NOT_FOUND, response_class=StreamingResponse)
 def face_thumbnail(
-    face_id: FaceId, user: CurrentUser, db: DbDep, request: Request
+    face_id: FaceId, user: MediaUser, db: DbDep, request: Request
 ) -> StreamingResponse:
     """The identity's best face (highest quality)."""
     face = _identity(db, user, face_id)

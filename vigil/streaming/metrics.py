@@ -101,6 +101,10 @@ class CameraMeter:
         self.fps_in = RateWindow()
         self.fps_analysed = RateWindow()
         self._seen_in = self._seen_dropped = 0
+        # Counters exist at zero from the start: "no frame dropped" is a figure too, and a
+        # dashboard or rate() query must not find the series missing on a fast machine.
+        for counter in (FRAMES_IN, FRAMES_ANALYSED, FRAMES_SKIPPED, FRAMES_DROPPED):
+            counter.labels(self.label)
 
     def reader(self, frames_in: int, dropped: int, queued: int) -> None:
         """Reader counters (cumulative since the reader started)."""
