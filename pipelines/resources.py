@@ -135,6 +135,7 @@ class RetentionResource(dg.ConfigurableResource):
             orphan_grace=timedelta(
                 seconds=s.retention_orphan_grace_seconds if grace is None else grace
             ),
+            alert_delivery_days=s.alert_delivery_retention_days,
         )
 
 

@@ -161,6 +161,7 @@ class Settings(BaseSettings):
     retention_batch_size: int = Field(default=500, ge=1, le=10000)
     retention_orphan_grace_seconds: float = Field(default=3600.0, ge=0)
     lake_retention_days: int = Field(default=30, ge=1, le=3650)
+    alert_delivery_retention_days: int = Field(default=90, ge=1, le=3650)
     lake_compaction_min_files: int = Field(default=4, ge=2, le=100000)
     lake_compaction_grace_seconds: float = Field(default=3600.0, ge=0)
     events_partitions_start: date = date(2026, 1, 1)

@@ -189,6 +189,7 @@ def retention(
         cap_bytes=settings.storage_cap_bytes,
         batch_size=settings.retention_batch_size,
         orphan_grace=timedelta(seconds=settings.retention_orphan_grace_seconds),
+        alert_delivery_days=settings.alert_delivery_retention_days,
     )
     with _progress() as bar:
         task = bar.add_task("retention", total=None)

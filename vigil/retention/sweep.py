@@ -53,6 +53,7 @@ class RetentionPolicy:
     batch_size: int = 500
     orphan_grace: timedelta = timedelta(hours=1)
     protect: timedelta = timedelta(minutes=10)
+    alert_delivery_days: int = 90  # the alert delivery log (sent, failed, skipped, merged)
 
     def __post_init__(self) -> None:
         if self.lake_days < 1:
@@ -61,6 +62,10 @@ class RetentionPolicy:
             raise ValueError(f"the storage cap must be >= 0 bytes, got {self.cap_bytes}")
         if self.batch_size < 1:
             raise ValueError(f"the batch size must be >= 1, got {self.batch_size}")
+        if self.alert_delivery_days < 1:
+            raise ValueError(
+                f"alert deliveries must be kept at least 1 day, got {self.alert_delivery_days}"
+            )
 
 
 @dataclass(frozen=True)
@@ -249,6 +254,7 @@ def sweep(
         report.recovered_objects = drain(sessions, store, batch_size=policy.batch_size).objects
         report.purged_cameras = len(finish_purges(sessions, paths, store))
         _expire_identities(sessions, store, now, report, policy.batch_size)
+        _expire_deliveries(sessions, now - timedelta(days=policy.alert_delivery_days), report)
     with sessions() as session:
         inventory = take_inventory(
             session, store, paths, lake, now=now, orphan_grace=policy.orphan_grace
@@ -296,3 +302,24 @@ def _expire_identities(
         report.reasons["age"] += expired.detections
     if expired.identities:
         report.deleted["face_identity"] += expired.identities
+
+
+def _expire_deliveries(
+    sessions: sessionmaker[Session], cutoff: datetime, report: SweepReport
+) -> None:
+    """The alert delivery log ages out (test messages included); a delivery still pending is
+    kept whatever its age, so the alert service never loses one it has yet to send."""
+    from vigil.alerts.store import PENDING
+    from vigil.db.models import AlertDelivery
+
+    with sessions() as session:
+        result = session.execute(
+            delete(AlertDelivery).where(
+                AlertDelivery.attempted_at < cutoff, AlertDelivery.status != PENDING
+            )
+        )
+        session.commit()
+    expired = int(getattr(result, "rowcount", 0) or 0)
+    if expired:
+        report.deleted["alert_delivery"] += expired
+        report.reasons["age"] += expired
