@@ -182,8 +182,9 @@ def test_one_code_server_serves_the_webserver_and_the_daemon(env: dict[str, str]
         "VIGIL_DAGSTER_CODE_PORT": str(code_port),
         "VIGIL_DAGSTER_CODE_SERVER": f"127.0.0.1:{code_port}",
     }
-    procs = {
-        name: subprocess.Popen(
+
+    def start(name: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [sys.executable, "-m", "vigil", "dagster", name],
             env=env,
             cwd=ROOT,
@@ -191,10 +192,13 @@ def test_one_code_server_serves_the_webserver_and_the_daemon(env: dict[str, str]
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        for name in ("code-server", "webserver", "daemon")
-    }
+
+    procs = {name: start(name) for name in ("code-server", "webserver")}
     try:
         _wait_healthy(f"http://127.0.0.1:{web_port}/server_info", procs["webserver"], 180)
+        # Like `vigil up`: the daemon starts once the webserver has created the instance's
+        # storage; two processes creating the same SQLite schema at once can collide.
+        procs["daemon"] = start("daemon")
         health = _wait_healthy(f"http://127.0.0.1:{health_port}/healthz", procs["daemon"], 180)
         assert health.json()["status"] == "ok"
         query = "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"
