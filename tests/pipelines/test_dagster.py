@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -117,6 +118,24 @@ def test_definitions_load_and_validate(tmp_path: Path) -> None:
         "retention_schedule",
         "face_identities_schedule",
     }
+
+
+def test_processes_starting_together_write_the_instance_without_colliding(tmp_path: Path) -> None:
+    """The webserver and the daemon both write dagster.yaml as they start; one shared temp name
+    once made the second rename fail. Two writers with different settings, many times over."""
+    variants = [
+        Settings(_env_file=None, data_dir=tmp_path),  # type: ignore[call-arg]
+        Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            data_dir=tmp_path,
+            dagster_postgres_url="postgresql://vigil@db/vigil",  # type: ignore[arg-type]
+        ),
+    ]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        homes = list(pool.map(prepare_dagster_home, variants * 50))
+    assert {str(h) for h in homes} == {str(prepare_dagster_home(variants[0]))}
+    assert [p.name for p in homes[0].iterdir() if p.name.startswith(".dagster.yaml")] == []
+    assert yaml.safe_load((homes[0] / "dagster.yaml").read_text())
 
 
 def test_repository_dagster_yaml_is_the_postgres_instance() -> None:

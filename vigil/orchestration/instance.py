@@ -11,6 +11,7 @@ for deployments that run `dagster-webserver` directly (tests keep the two identi
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -105,7 +106,10 @@ def prepare_dagster_home(settings: Settings) -> Path:
     target = home / "dagster.yaml"
     text = render(instance_config(settings))
     if not target.exists() or target.read_text() != text:
-        temp = home / ".dagster.yaml.tmp"
-        temp.write_text(text)
-        temp.replace(target)
+        # A private temp name: the webserver and the daemon may start together and both write.
+        with tempfile.NamedTemporaryFile(
+            "w", dir=home, prefix=".dagster.yaml.", delete=False
+        ) as temp:
+            temp.write(text)
+        Path(temp.name).replace(target)
     return home
