@@ -96,16 +96,26 @@ def test_the_smoke_checklist_passes_on_vigil_up(platform: Platform, tmp_path: Pa
         result.stdout + result.stderr
     )
     # What the setup block exported (the token), for the later blocks: one login, as in a shell.
-    env = dict(entry.split("=", 1) for entry in saved.read_text().split("\0") if "=" in entry)
+    env: dict[str, str] = {}
+    for entry in saved.read_text().split("\0"):
+        name, equals, value = entry.partition("=")
+        if equals:
+            env[name] = value
     assert env["TOKEN"] and env["VIGIL"] == platform.base
 
     for check in rest:
-        deadline = time.monotonic() + DEADLINE
+        began = time.monotonic()
+        deadline = began + DEADLINE
+        runs = 0
         while True:
+            runs += 1
             started = time.monotonic()
             result = run(check.script, env, cwd)
             missing = check.missing(result.stdout)
             if result.returncode == 0 and not missing:
+                took = time.monotonic() - began
+                print(f"smoke {check.name}: passed after {took:.0f} s, {runs} run(s)")
+                print(result.stdout)
                 break
             assert platform.proc.poll() is None, "vigil up exited"
             assert time.monotonic() < deadline, (
