@@ -32,7 +32,7 @@ def _loopback(host: str) -> str:
 
 def health_urls(settings: Settings) -> dict[str, str]:
     """The health endpoint of every service `vigil up` runs, besides the API."""
-    return {
+    urls = {
         "ingest": f"{settings.resolved_ingest_url}/healthz",
         "dataflow": f"{settings.resolved_dataflow_url}/healthz",
         "dagster": f"http://{_loopback(settings.dagster_host)}:{settings.dagster_port}/server_info",
@@ -41,6 +41,9 @@ def health_urls(settings: Settings) -> dict[str, str]:
             f"http://{_loopback(settings.dashboard_host)}:{settings.dashboard_port}/_stcore/health"
         ),
     }
+    if settings.alerts_health_port:  # 0: the alert service serves no health endpoint
+        urls["alerts"] = f"http://127.0.0.1:{settings.alerts_health_port}/healthz"
+    return urls
 
 
 def broker_address(settings: Settings) -> tuple[str, int]:
