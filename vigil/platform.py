@@ -373,10 +373,16 @@ def _ports(settings: Settings, skip: Collection[str]) -> list[tuple[str, str, in
         "broker": []
         if s.kafka_bootstrap
         else [(local, "VIGIL_KAFKA_EMBEDDED_PORT", s.kafka_embedded_port)],
-        "demo-camera": [(local, "VIGIL_DEMO_RTSP_PORT", s.demo_rtsp_port)] if s.demo else [],
+        "demo-camera": [
+            (local, "VIGIL_DEMO_RTSP_PORT", s.demo_rtsp_port),
+            (local, "VIGIL_DEMO_DESK_RTSP_PORT", s.demo_desk_rtsp_port),
+        ]
+        if s.demo
+        else [],
         "api": [(s.api_host, "VIGIL_API_PORT (--api-port)", s.api_port)],
         "ingest": [(local, "VIGIL_INGEST_HEALTH_PORT", s.ingest_health_port)],
         "dataflow": [(local, "VIGIL_DATAFLOW_HEALTH_PORT", s.dataflow_health_port)],
+        "alerts": [(local, "VIGIL_ALERTS_HEALTH_PORT", s.alerts_health_port)],
         "dagster": [
             (s.dagster_host, "VIGIL_DAGSTER_PORT (--dagster-port)", s.dagster_port),
             (local, "VIGIL_DAGSTER_DAEMON_HEALTH_PORT", s.dagster_daemon_health_port),

@@ -27,7 +27,8 @@ SKIP_ALL_BUT_API = [
 def _env() -> dict[str, str]:
     """Free ports for what the flags don't set: others may run Vigil on the defaults."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
-    ports = ("DEMO_RTSP", "INGEST_HEALTH", "DATAFLOW_HEALTH", "DAGSTER_DAEMON_HEALTH")
+    ports = ("DEMO_RTSP", "DEMO_DESK_RTSP", "INGEST_HEALTH", "DATAFLOW_HEALTH")
+    ports += ("DAGSTER_DAEMON_HEALTH", "DAGSTER_CODE", "ALERTS_HEALTH")
     env |= {f"VIGIL_{name}_PORT": str(free_port()) for name in ports}
     return env | {
         "VIGIL_DEMO_EMAIL": "owner@example.com",
@@ -37,10 +38,10 @@ def _env() -> dict[str, str]:
     }
 
 
-def _up(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+def _up(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "vigil", "up", *args],
-        env=_env(),
+        env=_env() | env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -79,6 +80,19 @@ def test_a_taken_port_is_one_line_before_anything_starts(
     errors = [line for line in output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, output
     assert str(taken) in errors[0] and setting in errors[0] and flag in errors[0]
+    assert not (data / "vigil.db").exists() and not (data / "logs").exists()  # nothing started
+
+
+@pytest.mark.parametrize("setting", ["VIGIL_DEMO_DESK_RTSP_PORT", "VIGIL_ALERTS_HEALTH_PORT"])
+def test_a_taken_port_of_a_setting_without_a_flag_is_refused_too(
+    tmp_path: Path, taken: int, setting: str
+) -> None:
+    flags = [f"--{name}-port={free_port()}" for name in ("api", "dashboard", "dagster")]
+    proc = _up(tmp_path, *flags, "--skip=object-store", "--skip=broker", **{setting: str(taken)})
+    output = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 2, output
+    assert f"port {taken} ({setting}) is already in use" in output
+    data = tmp_path / "var"
     assert not (data / "vigil.db").exists() and not (data / "logs").exists()  # nothing started
 
 
