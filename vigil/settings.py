@@ -126,6 +126,14 @@ class Settings(BaseSettings):
     detector_region_size: int = Field(default=320, ge=0, le=1280, multiple_of=32)
     detector_frame_size: int = Field(default=640, ge=0, le=1280, multiple_of=32)
     detector_max_regions: int = Field(default=2, ge=1, le=16)
+    # Per camera: regions, the whole frame at frame_size, or auto: regions while their measured
+    # recall against the whole frame holds the floor (checked every path_check_seconds).
+    detector_path: Literal["auto", "regions", "whole"] = "auto"
+    detector_camera_paths: dict[int, Literal["auto", "regions", "whole"]] = Field(
+        default_factory=dict
+    )
+    detector_path_recall_floor: float = Field(default=0.95, gt=0, le=1)
+    detector_path_check_seconds: float = Field(default=300.0, gt=0)
     dataflow_workers: int = Field(default=1, ge=1, le=64)
     dataflow_health_port: int = Field(default=8020, ge=0, le=65535)
     dataflow_partitions: int = Field(default=32, ge=1, le=4096)

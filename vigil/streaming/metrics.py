@@ -2,7 +2,8 @@
 
 Per camera: frames in (decoded), analysed, skipped by the motion gate, dropped (a newer frame
 arrived before the old one was analysed), inference time, frames waiting, and fps gauges over
-a sliding window, analysis seconds per stage. Per sink: work waiting, errors, and anything
+a sliding window, analysis seconds per stage, the detection path and the recall that chose it.
+Per sink: work waiting, errors, and anything
 given up on (never silent).
 """
 
@@ -60,6 +61,19 @@ STAGE_SECONDS = Counter(
     "vigil_dataflow_stage_seconds", "Analysis CPU seconds per stage", ["camera_id", "stage"]
 )
 
+# Each camera's detection path (vigil.vision.detection_path) and the recall that chose it.
+DETECTION_PATHS = ("regions", "whole")
+DETECTION_PATH = Gauge(
+    "vigil_dataflow_detection_path",
+    "1 on the camera's current detection path (regions or whole), 0 on the other",
+    ["camera_id", "path"],
+)
+DETECTION_PATH_RECALL = Gauge(
+    "vigil_dataflow_detection_path_recall",
+    "Recall of the regions path against the whole frame at the camera's last check",
+    ["camera_id"],
+)
+
 _PER_CAMERA = (
     FRAMES_IN,
     FRAMES_ANALYSED,
@@ -69,6 +83,7 @@ _PER_CAMERA = (
     FPS_ANALYSED,
     INFERENCE_MS,
     QUEUE_DEPTH,
+    DETECTION_PATH_RECALL,
 )
 
 
@@ -133,10 +148,19 @@ class CameraMeter:
         else:
             FRAMES_SKIPPED.labels(self.label).inc()
 
+    def detection_path(self, path: str, recall: float | None) -> None:
+        for name in DETECTION_PATHS:
+            DETECTION_PATH.labels(self.label, name).set(1 if name == path else 0)
+        if recall is not None:
+            DETECTION_PATH_RECALL.labels(self.label).set(recall)
+
     def forget(self) -> None:
         for stage in STAGES:
             with contextlib.suppress(KeyError):
                 STAGE_SECONDS.remove(self.label, stage)
+        for name in DETECTION_PATHS:
+            with contextlib.suppress(KeyError):
+                DETECTION_PATH.remove(self.label, name)
         for metric in _PER_CAMERA:
             with contextlib.suppress(KeyError):  # never observed: no series to remove
                 metric.remove(self.label)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -41,6 +41,7 @@ from vigil.streaming.metrics import CameraMeter
 from vigil.streaming.outputs import Blob, CameraOutput, EventWrite
 from vigil.streaming.specs import CameraSpec
 from vigil.vision import AnalyzerConfig, AnalyzerSnapshot, CameraAnalyzer, VisionError
+from vigil.vision.detection_path import PathConfig, PathMode
 from vigil.vision.frames import Frame
 from vigil.vision.motion import MotionConfig
 from vigil.vision.tracker import TrackerConfig
@@ -68,6 +69,9 @@ class PipelineEnv:
     region_size: int = 320  # their side: the region detector's input, so pixels stay native
     max_regions: int = 2
     tracker_confidence: float = 0.4  # VIGIL_DETECTOR_CONFIDENCE: the score that starts a track
+    # Regions or whole frames, or chosen per camera from measured recall (VIGIL_DETECTOR_PATH*)
+    path: PathConfig = field(default_factory=PathConfig)
+    camera_paths: Mapping[int, PathMode] = field(default_factory=dict)  # per-camera override
     rules: RulesConfig = field(default_factory=RulesConfig)
     backoff_initial_seconds: float = 1.0
     backoff_max_seconds: float = 30.0
@@ -83,6 +87,7 @@ class PipelineEnv:
             region_detection=self.regions,
             region_min_side=self.region_size,
             region_max_count=self.max_regions,
+            path=replace(self.path, mode=self.camera_paths.get(spec.camera_id, self.path.mode)),
             face_mode=spec.face_mode,
             faces_enabled=spec.face_recognition,
         )
@@ -272,6 +277,8 @@ class CameraPipeline:
                 "faces": analysis.face_ms * share,
             },
         )
+        path = self.analyzer.detection_path
+        self.meter.detection_path(path.path, path.last_check.recall if path.last_check else None)
         if self.env.health is not None:
             self.env.health.analysed(cid, analysis.ts)
 

@@ -16,6 +16,7 @@ from vigil.streaming.backends import BackendConfig, VisionBackends
 from vigil.streaming.catalog import Catalog, CatalogCache, DatabaseCatalog, ReplayCatalog
 from vigil.streaming.health import HealthBoard
 from vigil.streaming.pipeline import PipelineEnv
+from vigil.vision.detection_path import PathConfig
 from vigil.vision.quantize import shared_cache_dir
 
 
@@ -83,6 +84,12 @@ class DataflowRuntime:
             region_size=settings.detector_region_size or settings.detector_frame_size or 640,
             regions=settings.detector_region_size > 0,
             max_regions=settings.detector_max_regions,
+            path=PathConfig(
+                mode=settings.detector_path,
+                recall_floor=settings.detector_path_recall_floor,
+                check_interval_seconds=settings.detector_path_check_seconds,
+            ),
+            camera_paths=settings.detector_camera_paths,
             tracker_confidence=settings.detector_confidence,
             backoff_initial_seconds=settings.ingest_backoff_initial_seconds,
             backoff_max_seconds=settings.ingest_backoff_max_seconds,

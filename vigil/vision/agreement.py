@@ -8,6 +8,9 @@ the accuracy guard of the cheaper defaults is measured against it, by tests and 
 - precision: of the people the candidate reported, the share matching any person the
   reference reported on that frame;
 - fragmentation: distinct track ids of each run (more ids for the same people: broken tracks).
+
+`people_found` is the per-frame recall count, shared with the live check of a camera's
+detection path (vigil.vision.detection_path).
 """
 
 from __future__ import annotations
@@ -42,6 +45,19 @@ def _matched(box: BBox, others: Sequence[BBox], iou: float) -> bool:
     return any(box.iou(o) >= iou for o in others)
 
 
+def people_found(
+    reference: Sequence[tuple[BBox, float]],
+    candidate: Sequence[BBox],
+    *,
+    min_score: float = 0.5,
+    iou: float = 0.5,
+) -> tuple[int, int]:
+    """On one frame: the reference's people (box, score) with score >= `min_score`, and how
+    many of them the candidate has (a box with IoU >= `iou`)."""
+    wanted = [box for box, score in reference if score >= min_score]
+    return len(wanted), sum(_matched(box, candidate, iou) for box in wanted)
+
+
 def _tracks(run: Sequence[FrameAnalysis]) -> int:
     return len({p.track_id for f in run for p in f.persons if p.track_id is not None})
 
@@ -60,10 +76,9 @@ def agreement(
     for ref, cand in zip(reference, candidate, strict=True):
         ours = [p.bbox for p in cand.persons]
         theirs = [p.bbox for p in ref.persons]
-        for person in ref.persons:
-            if person.detected and person.score >= min_score:
-                wanted += 1
-                found += _matched(person.bbox, ours, iou)
+        people = [(p.bbox, p.score) for p in ref.persons if p.detected]
+        frame_wanted, frame_found = people_found(people, ours, min_score=min_score, iou=iou)
+        wanted, found = wanted + frame_wanted, found + frame_found
         reported += len(ours)
         correct += sum(_matched(box, theirs, iou) for box in ours)
     return Agreement(

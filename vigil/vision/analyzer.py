@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from vigil.logs import get_logger
-from vigil.vision.detector import Detector
+from vigil.vision.agreement import people_found
+from vigil.vision.detection_path import PathChooser, PathConfig
+from vigil.vision.detector import Detector, large_model, whole_frame_model
 from vigil.vision.face_pipeline import FacePipeline
 from vigil.vision.face_quality import FaceCandidate, FaceQualityConfig
 from vigil.vision.faces import FaceBackend
@@ -21,7 +23,14 @@ from vigil.vision.frames import Frame, validate_frame, validate_ts
 from vigil.vision.motion import MotionConfig, MotionDetector
 from vigil.vision.regions import plan_regions
 from vigil.vision.tracker import PersonTracker, TrackedObject, TrackerConfig, TrackerSnapshot
-from vigil.vision.types import BBox, FaceObservation, FrameAnalysis, MotionResult, PersonObservation
+from vigil.vision.types import (
+    BBox,
+    Detection,
+    FaceObservation,
+    FrameAnalysis,
+    MotionResult,
+    PersonObservation,
+)
 
 log = get_logger(__name__)
 
@@ -38,6 +47,8 @@ class AnalyzerConfig:
     region_min_side: int = 320  # the region detector's input size: regions keep native pixels
     region_max_fraction: float = 0.75
     region_max_count: int = 2
+    # regions, the whole frame, or chosen per camera from measured recall (detection_path)
+    path: PathConfig = field(default_factory=PathConfig)
     stationary_recheck_seconds: float = 10.0  # re-detect a scene holding only stationary tracks
     faces_enabled: bool = True
     face_mode: bool = False  # look for faces in the whole frame, not only on person crops
@@ -72,6 +83,7 @@ class CameraAnalyzer:
         self.config = cfg = config or AnalyzerConfig()
         self._motion = MotionDetector(cfg.motion)
         self._tracker = PersonTracker(cfg.tracker)
+        self._path = PathChooser(cfg.path, camera_id)
         self._faces: FacePipeline | None = None
         if face_backend is not None and cfg.faces_enabled:
             self._faces = FacePipeline(face_backend, cfg.faces, whole_frame=cfg.face_mode)
@@ -81,6 +93,10 @@ class CameraAnalyzer:
     @property
     def tracker(self) -> PersonTracker:
         return self._tracker
+
+    @property
+    def detection_path(self) -> PathChooser:
+        return self._path
 
     def process(self, frame_bgr: Frame, ts: datetime) -> FrameAnalysis:
         started = time.perf_counter()
@@ -94,15 +110,8 @@ class CameraAnalyzer:
         inference_ms = 0.0
         run = self._should_detect(motion, ts)
         if run:
-            regions = self._regions(motion, w, h)
             t = time.perf_counter()
-            if regions:
-                detections = self.detector.detect_regions(frame, regions)
-                region = regions[0]
-                for r in regions[1:]:
-                    region = region.union(r)
-            else:
-                detections = self.detector.detect(frame)
+            detections, region = self._detect(frame, motion, ts)
             inference_ms = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         if run:
@@ -196,6 +205,39 @@ class CameraAnalyzer:
             since = (ts - self._last_detect_ts).total_seconds()
             return since >= self.config.stationary_recheck_seconds
         return False
+
+    def _detect(
+        self, frame: Frame, motion: MotionResult, ts: datetime
+    ) -> tuple[list[Detection], BBox | None]:
+        """Persons on the camera's current path; during a check on both paths, and the cheap
+        path's recall against the whole frame on the large model chooses the next path."""
+        chooser = self._path
+        path, checking = chooser.path, chooser.checking(ts)
+        reference = large_model(self.detector)
+        if path == "whole" and not checking:
+            return reference.detect(frame), None
+        cheap, region, ran_reference = self._detect_cheap(frame, motion, reference)
+        if not checking:
+            return cheap, region
+        whole = cheap if ran_reference else reference.detect(frame)
+        wanted, found = people_found([(d.bbox, d.score) for d in whole], [d.bbox for d in cheap])
+        chooser.record(wanted, found, ts)
+        return (cheap, region) if path == "regions" else (whole, None)
+
+    def _detect_cheap(
+        self, frame: Frame, motion: MotionResult, reference: Detector
+    ) -> tuple[list[Detection], BBox | None, bool]:
+        """The regions path: detections, the span of the regions (None: the whole frame), and
+        whether it ran the reference itself (the whole frame on the large model)."""
+        h, w = frame.shape[:2]
+        regions = self._regions(motion, w, h)
+        if regions:
+            span = regions[0]
+            for r in regions[1:]:
+                span = span.union(r)
+            return self.detector.detect_regions(frame, regions), span, False
+        model = whole_frame_model(self.detector, frame)
+        return model.detect(frame), None, model is reference
 
     def _regions(self, motion: MotionResult, w: int, h: int) -> tuple[BBox, ...] | None:
         cfg = self.config

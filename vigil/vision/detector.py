@@ -403,9 +403,25 @@ class TieredDetector:
     def detect_regions(self, frame_bgr: Frame, regions: Sequence[BBox]) -> list[Detection]:
         if regions:
             return self.regions.detect_regions(frame_bgr, regions)
+        return self.whole_frame_model(frame_bgr).detect(frame_bgr)
+
+    def whole_frame_model(self, frame_bgr: Frame) -> Detector:
+        """The model a whole frame runs on: the small one for a frame hardly larger."""
         if max(frame_bgr.shape[:2]) <= SMALL_FRAME_RATIO * self.region_side:
-            return self.regions.detect(frame_bgr)
-        return self.whole.detect(frame_bgr)
+            return self.regions
+        return self.whole
+
+
+def large_model(detector: Detector) -> Detector:
+    """The model that runs whole frames at full size: a camera's reference (detection_path)."""
+    return detector.whole if isinstance(detector, TieredDetector) else detector
+
+
+def whole_frame_model(detector: Detector, frame_bgr: Frame) -> Detector:
+    """The model `detector.detect(frame_bgr)` runs on."""
+    if isinstance(detector, TieredDetector):
+        return detector.whole_frame_model(frame_bgr)
+    return detector
 
 
 def create_detector(
