@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from tests.alerts.conftest import T0, World, drained, running, wait_for
+from tests.alerts.conftest import T0, World, drained, running
 from tests.alerts.servers import Mailbox
 from tests.faces.world import visit_rows
+from tests.fixtures.waiting import wait_for
 from vigil.db.models import Camera, Face, FaceDetection
 from vigil.db.session import session_scope
 from vigil.faces.edits import set_label
@@ -132,6 +133,7 @@ def test_face_kind_off_and_another_users_camera_send_nothing_to_this_user(
         "sent",
         "other@example.com",
     )
-    messages = wait_for(mailbox.messages, what="the other user's email")
+    messages = wait_for(mailbox.messages)
+    assert messages, "no email for the other user"
     assert [m["To"] for m in messages] == ["other@example.com"]
     assert world.deliveries(camera_id=door) == []
