@@ -128,6 +128,7 @@ def test_faces_page_splits_the_chosen_faces_into_a_new_identity(page: Page, stac
     expect(page.get_by_role("heading", name=f"Unknown #{face_id}")).to_be_visible()
     choose(page, "Split off faces", "1. ")  # the gallery's numbers: the two newest faces
     choose(page, "Split off faces", "2. ")
+    page.keyboard.press("Escape")  # close the list, which covers the buttons below it
     settled(page)
     page.get_by_role("button", name="Split…").click()
     expect(
