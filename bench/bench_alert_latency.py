@@ -21,34 +21,22 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from contextlib import ExitStack
 from email import message_from_bytes, policy
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from _harness import ROOT, Lab, Listener, percentiles, stop_group
+from _harness import ROOT, percentiles
+from _pipeline import decisions, in_scratch, row, start_live
 from _report import machine, now_iso, save_report
 from aiosmtpd.controller import Controller
-from bench_event_latency import (
-    PASSWORD,
-    WARMUP_SECONDS,
-    ApiServer,
-    Poller,
-    decisions,
-    first_arrival,
-    leftovers,
-    row,
-    stop_thread,
-)
+from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from vigil.broker import Topics, ensure_topics
 from vigil.db.models import AlertSettings, Zone
-from vigil.db.session import session_scope
 from vigil.embedded import ManagedProcess, free_port
 from vigil.logs import configure_logging
 
@@ -109,51 +97,30 @@ def grid_zones(camera: int) -> list[Zone]:
     return zones
 
 
-def run(root: Path, args: argparse.Namespace, stack: ExitStack, groups: list[int]) -> dict:
-    lab = Lab(root, password=PASSWORD)
-    stack.callback(lab.close)
-    groups += [pid for pid in (lab.broker.pid, lab.simulator.pid) if pid is not None]
-    camera = lab.cameras(1, lab.simulator.url())[0]
-    with session_scope(lab.database) as session:
-        session.add_all(grid_zones(camera))
-        session.add(AlertSettings(camera_id=camera, event_types=["intrusion"], cooldown_seconds=0))
+def alerting_grid(session: Session, camera: int) -> None:
+    session.add_all(grid_zones(camera))
+    session.add(AlertSettings(camera_id=camera, event_types=["intrusion"], cooldown_seconds=0))
+
+
+def run(args: argparse.Namespace, root: Path, stack: ExitStack, groups: list[int]) -> dict:
+    live = start_live(root, stack, groups, prefix="a", poll=args.poll, setup=alerting_grid)
     inbox = Inbox()
     smtp_port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     stack.callback(controller.stop)
-    prefix = f"a{uuid.uuid4().hex[:6]}."
-    topics = Topics(prefix)
-    ensure_topics(lab.broker.bootstrap, topics.all())
-    api = ApiServer(lab.env(root / "api", prefix), root / "logs").start()
-    stack.callback(api.stop)
-    groups.append(api.pid or 0)
-    alerts_env = lab.env(
-        root / "data",
-        prefix,
+    alerts_env = live.env(
         VIGIL_SMTP_HOST="127.0.0.1",
         VIGIL_SMTP_PORT=str(smtp_port),
         VIGIL_SMTP_STARTTLS="false",
         VIGIL_SMTP_FROM="vigil@bench.example.com",
         VIGIL_LOG_LEVEL="WARNING",
     )
-    alerts = AlertsProcess(alerts_env, root / "logs").start()
-    stack.callback(alerts.stop)
-    groups.append(alerts.pid or 0)
-    detections = Listener(lab.broker.bootstrap, topics.detections)
-    changes = Listener(lab.broker.bootstrap, topics.events)
-    poller = Poller(api, camera, args.poll)
-    for thread in (detections, changes, poller):
-        thread.start()
-        stack.callback(stop_thread, thread)
-    env = lab.env(root / "data", prefix)
+    live.started(AlertsProcess(alerts_env, root / "logs").start())
+    env = live.env()
     env.pop("VIGIL_DATAFLOW_RECOVERY")
-    proc, log = lab.start(env)
-    stack.callback(stop_group, proc)
-    groups.append(proc.pid)
-
-    low = first_arrival(detections, proc) + WARMUP_SECONDS
-    time.sleep(max(0.0, low - time.time()))
+    proc, log, low = live.dataflow(env)
+    changes, poller = live.changes, live.poller
 
     def opened() -> dict:
         return {i: c for i, c in decisions(changes, "open").items() if c.at >= low}
@@ -176,7 +143,7 @@ def run(root: Path, args: argparse.Namespace, stack: ExitStack, groups: list[int
     ):
         time.sleep(0.2)
     return {
-        "camera": camera,
+        "camera": live.camera,
         "low": low,
         "high": high,
         "window": window,
@@ -194,17 +161,7 @@ def main() -> None:
     args = parser.parse_args()
     configure_logging(level="WARNING", json=False)
     load_at_start = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="bench-alert-latency-") as tmp:
-        groups: list[int] = []
-        try:
-            with ExitStack() as stack:
-                seen = run(Path(tmp), args, stack, groups)
-        finally:
-            survivors = leftovers(groups, tmp)
-            if survivors:
-                print(f"processes left behind: {survivors}", file=sys.stderr)
-        if survivors:
-            raise SystemExit(1)
+    seen = in_scratch("alert-latency", partial(run, args))
 
     window, inbox, poller = seen["window"], seen["inbox"], seen["poller"]
     alert_s = [inbox.accepted[i] - c.at for i, c in window.items() if i in inbox.accepted]

@@ -30,153 +30,37 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-import tempfile
-import threading
 import time
-import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from subprocess import Popen
-from typing import NamedTuple
 
-import httpx
-from _harness import LAB_EMAIL, ROOT, Lab, Listener, epoch, percentiles, stop_group
+from _harness import ROOT, Listener, epoch, percentiles
+from _pipeline import (
+    WARMUP_SECONDS,
+    Change,
+    Poller,
+    decisions,
+    in_scratch,
+    row,
+    start_live,
+)
 from _report import machine, now_iso, save_report
+from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from vigil.broker import Topics, ensure_topics
 from vigil.db.models import Zone
-from vigil.db.session import session_scope
-from vigil.embedded import ManagedProcess, free_port
 from vigil.logs import configure_logging
-from vigil.processes import group_members
 from vigil.seed import DEMO_ZONE_NAME, DEMO_ZONE_POLYGON
 
 RESULTS = ROOT / "bench" / "results" / "event_latency.json"
-PASSWORD = "bench event latency password"  # noqa: S105 - a scratch user in a temp database
-WARMUP_SECONDS = 10.0  # after the first detection arrives: model warm-up, consumer group joins
 GRACE_SECONDS = 20.0  # after the window, for the rows of its last decisions to show up
-
-
-class ApiServer(ManagedProcess):
-    """`vigil api` on a free port, ready when /readyz answers (the database is reachable)."""
-
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        argv = [sys.executable, "-m", "vigil", "api", "--port", str(self.port)]
-        super().__init__("api", argv, log_dir=log_dir, env=env, cwd=ROOT, ports=(self.port,))
-
-    def probe(self) -> bool:
-        return httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200
-
-    def token(self) -> str:
-        login = httpx.post(
-            f"{self.base}/api/v1/auth/login",
-            json={"email": LAB_EMAIL, "password": PASSWORD},
-            timeout=30,
-        )
-        login.raise_for_status()
-        return str(login.json()["access_token"])
-
-
-class Poller(threading.Thread):
-    """GET /api/v1/events every `interval` s, as a client would: when each intrusion event id
-    was first listed, and first listed as closed (stamped when the answer arrived)."""
-
-    def __init__(self, api: ApiServer, camera_id: int, interval: float) -> None:
-        super().__init__(daemon=True)
-        self.client = httpx.Client(
-            base_url=api.base, headers={"Authorization": f"Bearer {api.token()}"}, timeout=10
-        )
-        self.params: dict[str, str | int] = {
-            "camera_id": camera_id,
-            "type": "intrusion",
-            "limit": 200,
-        }
-        self.interval = interval
-        self.opened: dict[str, float] = {}
-        self.closed: dict[str, float] = {}
-        self.request_s: list[float] = []
-        self.errors = 0
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        with self.client:
-            while not self.stop.is_set():
-                sent = time.time()
-                try:
-                    response = self.client.get("/api/v1/events", params=self.params)
-                    response.raise_for_status()
-                    items = response.json()["items"]
-                except (httpx.HTTPError, ValueError, KeyError):
-                    self.errors += 1
-                else:
-                    seen = time.time()
-                    self.request_s.append(seen - sent)
-                    for item in items:
-                        self.opened.setdefault(item["id"], seen)
-                        if item["status"] == "closed":
-                            self.closed.setdefault(item["id"], seen)
-                self.stop.wait(max(0.0, self.interval - (time.time() - sent)))
-
-
-class Change(NamedTuple):
-    at: float  # the frame time at which the rules decided
-    received: float  # when its record reached our consumer of the events topic
-    produced: float  # the record's producer timestamp
-
-
-def decisions(listener: Listener, change: str) -> dict[str, Change]:
-    """Intrusion event id -> its `change` ('open' or 'close') as the events topic carried it."""
-    found: dict[str, Change] = {}
-    for got, record in list(listener.seen):
-        value = record.value
-        if value.get("change") == change and value.get("type") == "intrusion":
-            made = (record.timestamp_ms or 0) / 1000
-            found.setdefault(value["event_id"], Change(epoch(value["at"]), got, made))
-    return found
-
-
-def first_arrival(listener: Listener, proc: Popen[bytes], timeout: float = 600) -> float:
-    """When the first detection record arrived (the INT8 model may be built first)."""
-    deadline = time.monotonic() + timeout
-    while not listener.seen:
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise SystemExit("no detection record from the dataflow")
-        time.sleep(0.5)
-    return listener.seen[0][0]
-
-
-def leftovers(groups: list[int], marker: str) -> list[int]:
-    """Live processes still in a group we started, or mentioning our scratch directory."""
-    found = {pid for pgid in groups for pid in group_members(pgid)}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                text = (entry / "environ").read_bytes() + (entry / "cmdline").read_bytes()
-                state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
-            except OSError:
-                continue
-            if marker.encode() in text and state not in ("Z", "X"):
-                found.add(int(entry.name))
-    return sorted(found)
 
 
 def rounded(end: float | None, start: float | None) -> float | None:
     return round(end - start, 3) if end is not None and start is not None else None
-
-
-def row(name: str, stats: dict[str, float] | None, base: dict[str, float]) -> str:
-    if not stats:
-        return f"{name:34} {'-':>6}"
-    return (
-        f"{name:34} {stats['records']:6d} {stats['p50']:7.3f} {stats['p95']:7.3f} "
-        f"{stats['p50'] / base['p50']:7.2f}x {stats['p95'] / base['p95']:7.2f}x"
-    )
 
 
 @dataclass
@@ -197,49 +81,27 @@ class Run:
         }
 
 
-def stop_thread(thread: Listener | Poller) -> None:
-    thread.stop.set()
-    thread.join(15)
-
-
-def live_run(root: Path, args: argparse.Namespace, stack: ExitStack, groups: list[int]) -> Run:
-    """Start everything (each stop is pushed on `stack`), then watch the live window."""
-    lab = Lab(root, password=PASSWORD)
-    stack.callback(lab.close)
-    groups += [pid for pid in (lab.broker.pid, lab.simulator.pid) if pid is not None]
-    camera = lab.cameras(1, lab.simulator.url())[0]
-    with session_scope(lab.database) as session:
-        session.add(
-            Zone(
-                camera_id=camera,
-                name=DEMO_ZONE_NAME,
-                polygon=DEMO_ZONE_POLYGON,
-                intrusion_enabled=True,
-                min_dwell_seconds=1.0,
-            )
+def demo_zone(session: Session, camera: int) -> None:
+    session.add(
+        Zone(
+            camera_id=camera,
+            name=DEMO_ZONE_NAME,
+            polygon=DEMO_ZONE_POLYGON,
+            intrusion_enabled=True,
+            min_dwell_seconds=1.0,
         )
-    prefix = f"e{uuid.uuid4().hex[:6]}."
-    api = ApiServer(lab.env(root / "api", prefix), root / "logs").start()
-    stack.callback(api.stop)
-    groups.append(api.pid or 0)
-    topics = Topics(prefix)
-    ensure_topics(lab.broker.bootstrap, topics.all())
-    detections = Listener(lab.broker.bootstrap, topics.detections)
-    changes = Listener(lab.broker.bootstrap, topics.events)
-    poller = Poller(api, camera, args.poll)
-    for thread in (detections, changes, poller):
-        thread.start()
-        stack.callback(stop_thread, thread)
+    )
+
+
+def live_run(args: argparse.Namespace, root: Path, stack: ExitStack, groups: list[int]) -> Run:
+    """Start everything (each stop is pushed on `stack`), then watch the live window."""
+    live = start_live(root, stack, groups, prefix="e", poll=args.poll, setup=demo_zone)
     # The live path as deployed: recovery snapshots and the lake's default roll.
-    env = lab.env(root / "data", prefix)
+    env = live.env()
     for name in ("VIGIL_DATAFLOW_RECOVERY", "VIGIL_LAKE_ROLL_SECONDS"):
         env.pop(name)
-    proc, log = lab.start(env)
-    stack.callback(stop_group, proc)  # first to stop: nothing new after the window
-    groups.append(proc.pid)
-
-    low = first_arrival(detections, proc) + WARMUP_SECONDS
-    time.sleep(max(0.0, low - time.time()))
+    proc, log, low = live.dataflow(env)
+    changes, poller = live.changes, live.poller
 
     def measured() -> int:
         return sum(1 for c in decisions(changes, "open").values() if c.at >= low)
@@ -257,7 +119,7 @@ def live_run(root: Path, args: argparse.Namespace, stack: ExitStack, groups: lis
             ):
                 break
             time.sleep(1)
-    run = Run(camera, low, time.time(), detections, changes, poller)
+    run = Run(live.camera, low, time.time(), live.detections, changes, poller)
     # The window's last decisions are still on their way: wait (bounded) for their rows.
     deadline = time.monotonic() + GRACE_SECONDS
     while time.monotonic() < deadline and (
@@ -279,17 +141,7 @@ def main() -> None:
     configure_logging(level="WARNING", json=False)
     load_at_start = os.getloadavg()
 
-    with tempfile.TemporaryDirectory(prefix="bench-event-latency-") as tmp:
-        groups: list[int] = []
-        try:
-            with ExitStack() as stack:
-                run = live_run(Path(tmp), args, stack, groups)
-        finally:
-            survivors = leftovers(groups, tmp)
-            if survivors:
-                print(f"processes left behind: {survivors}", file=sys.stderr)
-        if survivors:
-            raise SystemExit(1)
+    run = in_scratch("event-latency", partial(live_run, args))
 
     poller = run.poller
     opens, closes = run.decided("open"), run.decided("close")

@@ -11,9 +11,11 @@ from bytewax.outputs import (
     StatelessSinkPartition,
 )
 
+from vigil.broker import JsonProducer
 from vigil.lake.store import lake_from_settings
-from vigil.streaming.kafka_output import EventPublisher, KafkaOutput
+from vigil.streaming.kafka_output import KafkaOutput
 from vigil.streaming.lake_output import LakeOutput, LakeSnapshot
+from vigil.streaming.outbox import EventOutbox
 from vigil.streaming.outputs import CameraOutput, Heartbeat
 from vigil.streaming.runtime import DataflowRuntime
 from vigil.streaming.specs import slot_key
@@ -63,9 +65,9 @@ class LakeSink(FixedPartitionedSink[Value, LakeSnapshot]):
 
 
 class StorePartition(StatefulSinkPartition[Value, list[StoreWork]]):
-    def __init__(self, output: StoreOutput, events: EventPublisher | None = None) -> None:
+    def __init__(self, output: StoreOutput, outbox: EventOutbox | None = None) -> None:
         self.output = output
-        self.events = events
+        self.outbox = outbox
 
     def write_batch(self, values: list[Value]) -> None:
         self.output.write(values)
@@ -75,8 +77,8 @@ class StorePartition(StatefulSinkPartition[Value, list[StoreWork]]):
 
     def close(self) -> None:
         self.output.close()
-        if self.events is not None:
-            self.events.close()
+        if self.outbox is not None:
+            self.outbox.close()
 
 
 class StoreSink(FixedPartitionedSink[Value, list[StoreWork]]):
@@ -93,7 +95,13 @@ class StoreSink(FixedPartitionedSink[Value, list[StoreWork]]):
         self, step_id: str, for_part: str, resume_state: list[StoreWork] | None
     ) -> StorePartition:
         runtime = self.runtime
-        events = EventPublisher(runtime.bootstrap, runtime.topics, partition=for_part)
+        outbox = EventOutbox(
+            runtime.settings.resolved_database_url,
+            JsonProducer(runtime.bootstrap, client_id=f"vigil-store-events-{for_part}"),
+            runtime.topics,
+            slot=int(for_part),
+            slots=runtime.slots,
+        )
         return StorePartition(
             StoreOutput(
                 runtime.settings.resolved_database_url,
@@ -102,9 +110,9 @@ class StoreSink(FixedPartitionedSink[Value, list[StoreWork]]):
                 resume=resume_state,
                 face_reload_seconds=runtime.settings.face_live_reload_seconds,
                 face_visit_gap_seconds=runtime.settings.face_visit_gap_seconds,
-                publish=events.publish,
+                outbox=outbox,
             ),
-            events,
+            outbox,
         )
 
 

@@ -1,10 +1,12 @@
 """Faces: per camera and time range, a timeline strip of visits grouped by identity; open an
-identity to see its appearances and play the clips covering them; label, merge, delete."""
+identity to see its appearances and play the clips covering them; label, merge, split off
+chosen faces into a new identity, delete."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta, tzinfo
+from typing import Any
 
 import streamlit as st
 
@@ -21,7 +23,9 @@ RANGES = {
     "Last 30 days": timedelta(days=30),
 }
 _SELECTED = "faces_selected"
-_CONFIRM = "faces_confirm"  # ("merge", into) | ("delete", None) awaiting confirmation
+# ("merge", into) | ("split", detection ids) | ("delete", None) awaiting confirmation
+_CONFIRM = "faces_confirm"
+GALLERY_SIZE = 48  # the faces shown (and offered for a split), newest first
 
 
 def _title(face_id: int, label: str | None) -> str:
@@ -116,14 +120,62 @@ def _detail(face_id: int, others: list[tuple[int, str]], names: dict[int, str], 
                     st.caption(f"{event.type.capitalize()} on {md(camera)} at {when}")
     else:
         st.caption("No clip covers these faces yet: clips are cut once an event ends.")
-    st.html(
-        gallery_html([(d.thumbnail_url, local_time(d.ts, tz)) for d in face.detections[:48]], token)
+    shown = face.detections[:GALLERY_SIZE]
+    captions = {d.id: f"{n}. {local_time(d.ts, tz)}" for n, d in enumerate(shown, 1)}
+    st.html(gallery_html([(d.thumbnail_url, captions[d.id]) for d in shown], token))
+    _actions(face, others, captions)
+
+
+def _split_choice(face: Face, captions: dict[str, str]) -> None:
+    """Faces of this identity that are someone else: they become a new identity."""
+    if len(captions) < 2:
+        return
+    chosen = st.multiselect(
+        "Split off faces",
+        list(captions),
+        format_func=lambda i: captions[i],
+        placeholder="Faces that are someone else (numbers as above)",
+        key=f"split_{face.id}",
     )
-    _actions(face, others)
+    if st.button("Split…", icon=":material/call_split:", disabled=not chosen):
+        st.session_state[_CONFIRM] = ("split", tuple(chosen))
+        st.rerun()
 
 
-def _actions(face: Face, others: list[tuple[int, str]]) -> None:
+def _confirmation(action: str, target: Any, face: Face, choices: dict[int, str]) -> bool:
+    """Show what the pending action will do; False if it no longer applies."""
+    if action == "merge" and target in choices:
+        st.warning(f"Merge {face.title} into {choices[target]}? Its faces move there.")
+    elif action == "split" and isinstance(target, tuple) and target:
+        count = f"{len(target)} face{'s' if len(target) != 1 else ''}"
+        st.warning(f"Split {count} off {face.title} into a new identity?")
+    elif action == "delete":
+        st.warning(f"Delete {face.title} with its {face.detection_count} faces and pictures?")
+    else:
+        return False
+    return True
+
+
+def _carry_out(action: str, target: Any, face: Face) -> None:
     client = session.client()
+    if action == "merge":
+        merged = client.merge_face(face.id, int(target))
+        st.session_state[_SELECTED] = merged.id
+        session.flash("success", f"Merged {face.title} into {merged.title}.")
+    elif action == "split":
+        new = client.split_face(face.id, [str(i) for i in target])
+        st.session_state[_SELECTED] = new.id
+        count = f"{len(target)} face{'s' if len(target) != 1 else ''}"
+        session.flash("success", f"Split {count} off {face.title} into {new.title}.")
+    else:
+        client.delete_face(face.id)
+        st.session_state.pop(_SELECTED, None)
+        session.flash("success", f"Deleted {face.title}.")
+
+
+def _actions(face: Face, others: list[tuple[int, str]], captions: dict[str, str]) -> None:
+    client = session.client()
+    _split_choice(face, captions)
     cols = st.columns(3)
     with cols[0].form(f"label_{face.id}", border=False):
         label = st.text_input("Label", value=face.label or "", max_chars=100)
@@ -153,25 +205,14 @@ def _actions(face: Face, others: list[tuple[int, str]]) -> None:
     if pending is None:
         return
     action, target = pending
-    if action == "merge" and target in choices:
-        st.warning(f"Merge {face.title} into {choices[target]}? Its faces move there.")
-    elif action == "delete":
-        st.warning(f"Delete {face.title} with its {face.detection_count} faces and pictures?")
-    else:
+    if not _confirmation(action, target, face, choices):
         st.session_state.pop(_CONFIRM, None)
         return
     yes, no = st.columns([1, 5])
     if yes.button(f"Yes, {action}", type="primary"):
         st.session_state.pop(_CONFIRM, None)
         try:
-            if action == "merge":
-                merged = client.merge_face(face.id, int(target))
-                st.session_state[_SELECTED] = merged.id
-                session.flash("success", f"Merged {face.title} into {merged.title}.")
-            else:
-                client.delete_face(face.id)
-                st.session_state.pop(_SELECTED, None)
-                session.flash("success", f"Deleted {face.title}.")
+            _carry_out(action, target, face)
             st.rerun()
         except ApiError as exc:
             session.handle(exc, f"Trying to {action}")

@@ -5,9 +5,8 @@ thread with its own consumer group."""
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from tests.alerts.servers import Mailbox, smtp_server
 from tests.conftest import SHARED_DATA, make_settings
+from tests.fixtures.waiting import wait_for
 from vigil.alerts.dispatch import Dispatcher
 from vigil.alerts.service import AlertService
 from vigil.auth.passwords import hash_password
@@ -29,17 +29,6 @@ from vigil.storage.factory import object_store_from_settings
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SNAPSHOT = (SHARED_DATA / "faces" / "bus.jpg").read_bytes()
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -185,7 +174,9 @@ class World:
                 return rows
             return None
 
-        return wait_for(done, what=f"{count} settled deliveries")
+        rows = wait_for(done)
+        assert rows, f"not {count} settled deliveries: {self.deliveries()}"
+        return rows
 
 
 @pytest.fixture
@@ -220,4 +211,4 @@ def running(settings: Settings) -> Iterator[AlertService]:
 
 def drained(service: AlertService, records: int) -> None:
     """Wait until the service handled `records` records (each event sends three)."""
-    wait_for(lambda: service.handled >= records, what=f"{records} records handled")
+    assert wait_for(lambda: service.handled >= records), f"{service.handled} of {records} handled"

@@ -12,13 +12,15 @@ from typing import Any
 
 import pytest
 
-from tests.alerts.conftest import T0, World, drained, running, wait_for
+from tests.alerts.conftest import T0, World, drained, running
 from tests.alerts.servers import Mailbox
 from tests.faces.world import visit_rows
+from tests.fixtures.waiting import wait_for
+from vigil.broker import JsonProducer
 from vigil.db.models import Camera, Face, FaceDetection
 from vigil.db.session import session_scope
 from vigil.faces.edits import set_label
-from vigil.streaming.kafka_output import EventPublisher
+from vigil.streaming.outbox import EventOutbox
 from vigil.streaming.outputs import Blob, CameraOutput
 from vigil.streaming.store_output import StoreOutput
 
@@ -26,15 +28,16 @@ from vigil.streaming.store_output import StoreOutput
 @pytest.fixture
 def sink(world: World) -> Iterator[StoreOutput]:
     """The dataflow's store sink for one partition, publishing its face events."""
-    publisher = EventPublisher(world.settings.kafka_bootstrap or "", world.topics, partition="001")
+    producer = JsonProducer(world.settings.kafka_bootstrap or "", client_id="test-store-events")
+    outbox = EventOutbox(world.url, producer, world.topics, slot=0, slots=1)
     yield StoreOutput(
         world.url,
         lambda: world.store,
-        "001",
+        "000",
         face_visit_gap_seconds=30.0,
-        publish=publisher.publish,
+        outbox=outbox,
     )
-    assert publisher.close() == 0
+    assert outbox.close() == 0
 
 
 def watched(world: World, owner: int, name: str) -> int:
@@ -132,6 +135,7 @@ def test_face_kind_off_and_another_users_camera_send_nothing_to_this_user(
         "sent",
         "other@example.com",
     )
-    messages = wait_for(mailbox.messages, what="the other user's email")
+    messages = wait_for(mailbox.messages)
+    assert messages, "no email for the other user"
     assert [m["To"] for m in messages] == ["other@example.com"]
     assert world.deliveries(camera_id=door) == []

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.alerts.conftest import T0, World, wait_for
+from tests.alerts.conftest import T0, World
 from tests.alerts.servers import Mailbox
 from tests.conftest import TEST_JWT_SECRET
+from tests.fixtures.waiting import wait_for
 from vigil.embedded import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +66,7 @@ def alert_process(world: World, log: Path) -> Iterator[subprocess.Popen[bytes]]:
             except httpx.HTTPError:
                 return False
 
-        wait_for(healthy, what="vigil alerts /healthz")
+        assert wait_for(healthy), "vigil alerts /healthz not healthy"
         yield proc
     finally:
         if proc.poll() is None:
@@ -83,7 +84,7 @@ def test_killed_mid_stream_neither_repeats_nor_skips(
     before = [world.open_event(camera, T0 + timedelta(minutes=i)) for i in range(8)]
     log = tmp_path / "alerts.log"
     with alert_process(world, log) as proc:
-        wait_for(mailbox.holding.is_set, what="the held message")
+        assert wait_for(mailbox.holding.is_set), "the message was never held"
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(30)
     mailbox.release.set()

@@ -11,8 +11,9 @@ from datetime import timedelta
 import pytest
 from pydantic import SecretStr
 
-from tests.alerts.conftest import SNAPSHOT, T0, World, drained, running, wait_for
+from tests.alerts.conftest import SNAPSHOT, T0, World, drained, running
 from tests.alerts.servers import Mailbox, smtp_server, webhook_server
+from tests.fixtures.waiting import wait_for
 from vigil.alerts.message import SIGNATURE_HEADER
 
 
@@ -229,7 +230,9 @@ def test_an_event_row_the_dataflow_never_wrote_still_alerts(
 
 def test_health_reports_polling(world: World) -> None:
     with running(world.settings) as service:
-        healthy, details = wait_for(lambda: service.health()[0] and service.health())
+        health = wait_for(lambda: service.health()[0] and service.health())
+        assert health, service.health()
+        healthy, details = health
     assert healthy
     assert details["smtp_configured"] is True
 

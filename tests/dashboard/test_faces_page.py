@@ -1,8 +1,10 @@
 """The Faces screen in Chromium: the desk camera's identities on the timeline strip, a click on
-one plays the clip covering its faces, and a label and a merge (after confirmation) work."""
+one plays the clip covering its faces, and a label, a merge and a split (after confirmation)
+work."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -97,3 +99,48 @@ def test_faces_page_shows_identities_plays_a_clip_labels_and_merges(
     expect(strip.locator(".visit")).to_have_count(2)  # both visits, one identity now
     expect(page.locator(f".st-key-identity_{first_id}")).to_have_count(0)
     assert _faces(stack, token) == {second_id: "Ana"}  # the name carried over
+
+
+def _detections(stack: Stack, token: str, face_id: int) -> list[str]:
+    response = httpx.get(
+        f"{stack.api_url}/api/v1/faces/{face_id}", headers={"Authorization": f"Bearer {token}"}
+    )
+    response.raise_for_status()
+    return [d["id"] for d in response.json()["detections"]]  # newest first
+
+
+def test_faces_page_splits_the_chosen_faces_into_a_new_identity(page: Page, stack: Stack) -> None:
+    email = new_email("split")
+    token = stack.token(email)
+    desk = _desk(stack, token)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
+    objects = LocalObjectStore(stack.data_dir / "objects")
+    store_faces(
+        stack.database_url, objects, LiveFaces(), visit_rows(desk, "orl_s01", start, 4, track_id=1)
+    )
+    (face_id,) = _faces(stack, token)
+    newest_first = _detections(stack, token, face_id)
+    assert len(newest_first) == 4
+
+    log_in(page, stack, email)
+    open_screen(page, "Faces")
+    page.locator(f".st-key-identity_{face_id}").get_by_role("button", name="Open").click()
+    expect(page.get_by_role("heading", name=f"Unknown #{face_id}")).to_be_visible()
+    choose(page, "Split off faces", "1. ")  # the gallery's numbers: the two newest faces
+    choose(page, "Split off faces", "2. ")
+    page.keyboard.press("Escape")  # close the list, which covers the buttons below it
+    settled(page)
+    page.get_by_role("button", name="Split…").click()
+    expect(
+        page.get_by_text(f"Split 2 faces off Unknown #{face_id} into a new identity?")
+    ).to_be_visible()
+    page.get_by_role("button", name="Yes, split").click()
+    done = page.get_by_text(
+        re.compile(rf"Split 2 faces off Unknown #{face_id} into Unknown #\d+\.")
+    )
+    expect(done).to_be_visible()
+
+    (new_id,) = set(_faces(stack, token)) - {face_id}
+    expect(page.get_by_role("heading", name=f"Unknown #{new_id}")).to_be_visible()
+    assert sorted(_detections(stack, token, new_id)) == sorted(newest_first[:2])
+    assert sorted(_detections(stack, token, face_id)) == sorted(newest_first[2:])

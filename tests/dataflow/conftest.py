@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,15 +31,6 @@ from vigil.simulator import DEFAULT_FOOTAGE, RtspSimulator
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-def wait_for(predicate: Callable[[], object], timeout: float, interval: float = 0.25) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
 
 
 def log_events(text: str, event: str) -> list[dict[str, Any]]:

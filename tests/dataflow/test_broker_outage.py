@@ -16,9 +16,9 @@ from tests.dataflow.conftest import (
     add_camera,
     lake_rows,
     log_events,
-    wait_for,
     write_replay,
 )
+from tests.fixtures.waiting import wait_for
 from vigil.broker import JsonConsumer, Topics
 from vigil.embedded import TansuBroker
 

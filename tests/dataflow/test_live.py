@@ -16,7 +16,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.dataflow.conftest import DataflowProcess, add_camera, lake_rows, wait_for
+from tests.dataflow.conftest import DataflowProcess, add_camera, lake_rows
+from tests.fixtures.waiting import wait_for
 from vigil.broker import JsonConsumer, Topics
 from vigil.db.models import Event, Zone
 from vigil.db.session import session_scope

@@ -17,7 +17,8 @@ from vigil.db.models import Camera, FaceDetection
 from vigil.db.models import Event as EventRow
 from vigil.db.session import session_scope
 from vigil.embedded import free_port
-from vigil.rules.types import Event, event_id_for
+from vigil.records.convert import event_row
+from vigil.rules.types import Event, EventChange, event_id_for
 from vigil.storage import LocalObjectStore
 from vigil.streaming.catalog import CatalogError, ReplayCatalog
 from vigil.streaming.kafka_output import KafkaOutput
@@ -229,3 +230,19 @@ def test_records_beyond_the_producer_buffer_are_counted_as_lost() -> None:
     assert (stats.sent, stats.lost) == (5, 7)
     assert output.close(timeout=5) == 0  # the 5 buffered ones time out: reported as failed
     assert output.producer.stats.failed == 5
+
+
+def test_the_kafka_sink_leaves_opening_records_to_the_store_sinks_outbox() -> None:
+    """An 'open' goes out only once its row is committed (vigil.streaming.outbox); the
+    event's other changes go out with the rest of the step's rows."""
+    output = KafkaOutput(
+        f"127.0.0.1:{free_port()}",  # nothing listens: sent records wait in the buffer
+        Topics("opens."),
+        worker=0,
+        message_timeout_ms=2000,
+    )
+    motion = event(1, 1)
+    changes = [event_row(EventChange(kind, T0, motion)) for kind in ("open", "update", "close")]
+    output.write([CameraOutput(1, events=changes)])
+    assert output.producer.stats.sent == 2
+    output.close(timeout=5)

@@ -14,9 +14,9 @@ from tests.dataflow.conftest import (
     add_camera,
     lake_rows,
     log_events,
-    wait_for,
     write_replay,
 )
+from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

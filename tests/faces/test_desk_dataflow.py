@@ -20,8 +20,8 @@ from tests.dataflow.conftest import (  # the dataflow tests' fixtures, reused
     database,
     dataflow_env,
     dataflows,
-    wait_for,
 )
+from tests.fixtures.waiting import wait_for
 from vigil.db.models import Event, Face, FaceDetection
 from vigil.db.session import session_factory, session_scope
 from vigil.faces.refinement import refine_all

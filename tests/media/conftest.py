@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.waiting import wait_for
 from vigil.media.ffmpeg import IngestOptions, find_ffmpeg
 from vigil.media.paths import MediaPaths
 from vigil.media.supervisor import SupervisorConfig
@@ -115,15 +115,6 @@ class StatusLog:
 @pytest.fixture
 def status_log() -> StatusLog:
     return StatusLog()
-
-
-def wait_for(predicate: Callable[[], object], timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
 
 
 def processes_mentioning(marker: str) -> list[int]:

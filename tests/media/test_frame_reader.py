@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.media.conftest import wait_for
+from tests.fixtures.waiting import wait_for
 from vigil.media.frame_reader import (
     DecodeOptions,
     FileFrameReader,

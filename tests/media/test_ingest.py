@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.fixtures.waiting import wait_for
 from tests.media.conftest import (
     TEST_OPTIONS,
     StatusLog,
     processes_mentioning,
-    wait_for,
     zombie_children,
 )
 from vigil.media.ffmpeg import probe_video

@@ -15,7 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import signup_and_login
-from tests.media.conftest import TEST_OPTIONS, processes_mentioning, wait_for, zombie_children
+from tests.fixtures.waiting import wait_for
+from tests.media.conftest import TEST_OPTIONS, processes_mentioning, zombie_children
 from vigil.db.session import session_factory
 from vigil.ingest.health import HealthRecorder
 from vigil.ingest.service import IngestService

@@ -48,6 +48,7 @@ def ensure_event_row(session: Session, event: AlertEvent) -> None:
                 start_ts=event.start,
                 confidence=event.confidence,
                 track_ids=[],
+                published_at=utcnow(),  # its record is what brought it here
             )
         )
         session.flush()

@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -138,13 +139,16 @@ class JsonProducer:
         *,
         schema_version: int,
         timestamp_ms: int | None = None,
+        on_result: Callable[[bool], None] | None = None,
     ) -> bool:
         """Queue one record, keyed by camera (one camera → one partition → ordered).
 
         Returns False if the local buffer is full: the record is counted as lost and reported.
+        `on_result(delivered)` is called once the record is delivered or failed (while polling).
         """
         payload = encode_value(value, schema_version)
         key = str(camera_id).encode()
+        callback = self._on_delivery if on_result is None else partial(self._tell, on_result)
         for attempt in (1, 2):
             try:
                 self._producer.produce(
@@ -152,7 +156,7 @@ class JsonProducer:
                     value=payload,
                     key=key,
                     timestamp=timestamp_ms or 0,  # 0: librdkafka stamps the current time
-                    on_delivery=self._on_delivery,
+                    on_delivery=callback,
                 )
             except BufferError:
                 if attempt == 1:
@@ -189,6 +193,12 @@ class JsonProducer:
                 reason=err.str(),
                 total=self.stats.failed,
             )
+
+    def _tell(
+        self, on_result: Callable[[bool], None], err: KafkaError | None, msg: Message
+    ) -> None:
+        self._on_delivery(err, msg)
+        on_result(err is None)
 
     def poll(self, timeout: float = 0.0) -> int:
         """Serve delivery callbacks; returns how many ran."""

@@ -2,7 +2,8 @@
 
 Decided by live assignment, inside the store sink's transaction (vigil.faces.store), so the
 event row, its face rows and its identity commit together; the sink then publishes the
-returned records to the events topic like the rules' events, for the alert service. One per
+returned records to the events topic through its outbox (vigil.streaming.outbox), like the
+rules' events, for the alert service. One per
 identity per camera per visit (appearances less than the visit gap apart are one visit, as
 on the timeline), never for every frame. The rules never derive them, so a replay leaves them
 alone; they go with their identity (the events.face_id foreign key cascades).

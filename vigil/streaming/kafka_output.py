@@ -1,4 +1,7 @@
-"""The Kafka side of a dataflow worker: every row to its record type's topic, keyed by camera.
+"""The Kafka side of a dataflow worker: every row to its record type's topic, keyed by camera,
+except the events' 'open' records: the store sink publishes those once the event row is
+committed (vigil.streaming.outbox), so an alert never goes out for an event that isn't stored
+and a stored event is never left unannounced.
 
 The idempotent JsonProducer keeps records in its bounded buffer while the broker is down and
 delivers them when it is back (failed, lost and delivered counts in its stats, the log and
@@ -9,13 +12,12 @@ answers, so a broker that is down at start delays nothing else.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from confluent_kafka import KafkaException
 
 from vigil.broker import JsonProducer, Topics, ensure_topics
 from vigil.logs import get_logger
-from vigil.records.convert import Row
 from vigil.records.schemas import EVENTS, SCHEMA_VERSION
 from vigil.streaming.metrics import SINK_PENDING
 from vigil.streaming.outputs import CameraOutput, Heartbeat
@@ -74,6 +76,8 @@ class KafkaOutput:
             if not isinstance(item, CameraOutput):
                 continue
             for record, row in item.rows():
+                if record is EVENTS and row["change"] == "open":
+                    continue  # the outbox's
                 self.producer.send(
                     self.topics.name(record.topic),
                     item.camera_id,
@@ -98,29 +102,4 @@ class KafkaOutput:
             lost=stats.lost,
             undelivered=remaining,
         )
-        return remaining
-
-
-class EventPublisher:
-    """Events decided by the store sink itself (face events: live assignment runs in its
-    transaction), to the events topic once committed, keyed by camera like the rules' events."""
-
-    def __init__(self, bootstrap: str, topics: Topics, *, partition: str) -> None:
-        self.topic = topics.name(EVENTS.topic)
-        self.partition = partition
-        self.producer = JsonProducer(bootstrap, client_id=f"vigil-store-events-{partition}")
-
-    def publish(self, rows: Sequence[Row]) -> None:
-        """Never raises: the rows are committed, so a refused record is logged, not retried."""
-        for row in rows:
-            try:
-                self.producer.send(self.topic, row["camera_id"], row, schema_version=SCHEMA_VERSION)
-            except (KafkaException, ValueError) as exc:
-                log.error("store_event_not_published", event_id=row["event_id"], error=str(exc))
-        self.producer.poll(0)
-
-    def close(self, timeout: float = 30.0) -> int:
-        remaining = self.producer.close(timeout)
-        if remaining:
-            log.error("store_events_undelivered", partition=self.partition, records=remaining)
         return remaining

@@ -27,6 +27,7 @@ class EventWrite:
     event: Event
     snapshot_key: str | None
     rules_fingerprint: str | None = None  # which zones and rules decided it (replay check)
+    opened: Row | None = None  # its 'open' record, published once stored (the outbox)
 
 
 @dataclass

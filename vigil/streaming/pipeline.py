@@ -309,7 +309,8 @@ class CameraPipeline:
         for change in changes:
             event = change.event
             event_id = str(event.event_id)
-            out.events.append(event_row(change))
+            row = event_row(change)
+            out.events.append(row)
             stored = self._snapshot_keys.get(event_id)
             jpeg = self._jpegs.get(event.peak_frame_id)
             if jpeg is not None and (stored is None or stored[1] != event.peak_frame_id):
@@ -317,7 +318,12 @@ class CameraPipeline:
                 out.blobs.append(Blob(stored[0], jpeg))
                 self._snapshot_keys[event_id] = stored
             out.event_writes.append(
-                EventWrite(event, stored[0] if stored else None, self.rules.fingerprint)
+                EventWrite(
+                    event,
+                    stored[0] if stored else None,
+                    self.rules.fingerprint,
+                    opened=row if change.kind == "open" else None,
+                )
             )
             if change.kind == "close":
                 self._snapshot_keys.pop(event_id, None)

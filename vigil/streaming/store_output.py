@@ -5,18 +5,20 @@ first, so a row never points at a missing image; then one transaction upserts it
 (by their deterministic ids, source='live') and inserts its face detections (by their
 deterministic ids, skipping those already there), each with its identity (vigil.faces.store:
 live assignment; faces of cameras with face recognition off are not stored), with the face
-events assignment opens, which are published to the events topic once committed (`publish`:
-at most once, since a retried output finds its faces stored). Every write is
-idempotent, so a retry or a recovery replay repeats nothing. While a store is unavailable the
-work waits (bounded, and part of the recovery snapshot) and is retried with backoff; work for a
-camera deleted meanwhile is refused by the database and dropped with a log line and a count.
+events assignment opens. Once committed, the 'open' records of the events opened (by the rules
+or by assignment) go to the events topic through the outbox (vigil.streaming.outbox), which
+also publishes, at start and periodically, any event a dead process committed but never got
+acknowledged. Every write is idempotent, so a retry or a recovery replay repeats nothing.
+While a store is unavailable the work waits (bounded, and part of the recovery snapshot) and is
+retried with backoff; work for a camera deleted meanwhile is refused by the database and
+dropped with a log line and a count.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -31,6 +33,7 @@ from vigil.records.convert import Row
 from vigil.retention.journal import drain
 from vigil.storage import ObjectStore, ObjectStoreError
 from vigil.streaming.metrics import SINK_ERRORS, SINK_LOST, SINK_PENDING
+from vigil.streaming.outbox import EventOutbox
 from vigil.streaming.outputs import Blob, CameraOutput, EventWrite, Heartbeat
 from vigil.streaming.retry import Backoff
 
@@ -54,6 +57,11 @@ class StoreWork:
             tuple(output.event_writes),
             tuple(output.faces),
         )
+
+    @property
+    def opened(self) -> list[Row]:
+        """The 'open' records of the rules' events this work opens."""
+        return [write.opened for write in self.events if write.opened is not None]
 
 
 def apply(session: Session, works: Iterable[StoreWork], faces: LiveFaces) -> LiveResult:
@@ -84,7 +92,7 @@ class StoreOutput:
         clock: Callable[[], float] = time.monotonic,
         face_reload_seconds: float = 60.0,
         face_visit_gap_seconds: float = 30.0,
-        publish: Callable[[Sequence[Row]], None] | None = None,
+        outbox: EventOutbox | None = None,
     ) -> None:
         self.database_url = database_url
         self.faces = LiveFaces(
@@ -92,7 +100,7 @@ class StoreOutput:
             visit_gap_seconds=face_visit_gap_seconds,
             clock=clock,
         )
-        self.publish = publish
+        self.outbox = outbox
         self._make_store = object_store
         self._store: ObjectStore | None = None
         self.partition = partition
@@ -107,6 +115,8 @@ class StoreOutput:
         self._bound()
         if self.pending and self.backoff.ready():
             self._drain()
+        if self.outbox is not None and not self.backoff.failing:
+            self._tick_outbox(self.outbox)
         SINK_PENDING.labels("store", self.partition).set(len(self.pending))
 
     def _bound(self) -> None:
@@ -132,15 +142,16 @@ class StoreOutput:
                     self._store.put_bytes(blob.key, blob.data, content_type=blob.content_type)
             try:
                 with session_scope(self.database_url) as session:
-                    results = [apply(session, works, self.faces)]
+                    results = [(works, apply(session, works, self.faces))]
             except IntegrityError:
                 self.faces.reset()
                 results = self._one_by_one(works)
-            dropped = [i for r in results for i in r.thumbnails_dropped]
-            for result in results:
-                result.count()  # committed
-                if result.events and self.publish is not None:
-                    self.publish(result.events)
+            dropped = [i for _, r in results for i in r.thumbnails_dropped]
+            for committed, result in results:
+                result.count()
+                if self.outbox is not None:
+                    opened = [row for work in committed for row in work.opened]
+                    self.outbox.publish(opened + result.events)
             if dropped:
                 self._drop_thumbnails(dropped)
         except STORE_ERRORS as exc:
@@ -170,14 +181,23 @@ class StoreOutput:
         except STORE_ERRORS as exc:
             log.warning("face_thumbnails_left", error=str(exc).splitlines()[0])
 
-    def _one_by_one(self, works: list[StoreWork]) -> list[LiveResult]:
+    def _tick_outbox(self, outbox: EventOutbox) -> None:
+        try:
+            outbox.tick()
+        except STORE_ERRORS as exc:  # the outbox keeps what it has not done for the next tick
+            SINK_ERRORS.labels("outbox").inc()
+            log.warning(
+                "outbox_tick_failed", partition=self.partition, error=str(exc).splitlines()[0]
+            )
+
+    def _one_by_one(self, works: list[StoreWork]) -> list[tuple[list[StoreWork], LiveResult]]:
         """A batch was refused: apply each output alone, dropping those the database refuses
         (their camera was deleted meanwhile)."""
-        results: list[LiveResult] = []
+        results: list[tuple[list[StoreWork], LiveResult]] = []
         for work in works:
             try:
                 with session_scope(self.database_url) as session:
-                    results.append(apply(session, [work], self.faces))
+                    results.append(([work], apply(session, [work], self.faces)))
             except IntegrityError as exc:
                 self.faces.reset()
                 SINK_LOST.labels("store").inc()

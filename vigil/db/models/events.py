@@ -22,6 +22,7 @@ class Event(Base):
         Index("ix_events_status", "status"),
         Index("ix_events_snapshot_key", "snapshot_key"),  # retention's in-use check
         Index("ix_events_face_id", "face_id"),
+        Index("ix_events_unpublished", "published_at", "created_at"),  # the outbox's sweep
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -44,6 +45,8 @@ class Event(Base):
     face_id: Mapped[int | None] = mapped_column(
         ForeignKey("faces.id", ondelete="CASCADE"), default=None
     )
+    # When its 'open' record reached the events topic (vigil.streaming.outbox); None: not yet.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
