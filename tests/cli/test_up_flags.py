@@ -27,8 +27,8 @@ SKIP_ALL_BUT_API = [
 def _env() -> dict[str, str]:
     """Free ports for what the flags don't set: others may run Vigil on the defaults."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
-    ports = ("DEMO_RTSP", "DEMO_DESK_RTSP", "INGEST_HEALTH", "DATAFLOW_HEALTH")
-    ports += ("DAGSTER_DAEMON_HEALTH", "DAGSTER_CODE", "ALERTS_HEALTH")
+    ports = ["DEMO_RTSP", "DEMO_DESK_RTSP", "INGEST_HEALTH", "DATAFLOW_HEALTH"]
+    ports += ["DAGSTER_DAEMON_HEALTH", "DAGSTER_CODE", "ALERTS_HEALTH"]
     env |= {f"VIGIL_{name}_PORT": str(free_port()) for name in ports}
     return env | {
         "VIGIL_DEMO_EMAIL": "owner@example.com",
