@@ -112,7 +112,11 @@ def service_name(argv: Sequence[str], ports: Mapping[str, str] | None = None) ->
         if command[:1] == ["dagster"]:
             return "dagster-" + (command[1] if len(command) > 1 else "cli")
         return command[0] if command else "vigil"
+    if words[1:2] == ["-m"] and words[2:3] == ["streamlit"]:
+        return "dashboard"  # `vigil dashboard` execs streamlit
     program = Path(words[0]).name if words else "?"
+    if program.startswith("python") and len(words) > 1:
+        program = Path(words[1]).name  # a console script run by its shebang's interpreter
     text = " ".join(words)
     if program == "tansu":
         return "broker"

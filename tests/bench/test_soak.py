@@ -61,6 +61,8 @@ def test_each_child_of_vigil_up_is_named_and_its_tree_summed() -> None:
         ),
         ("/venv/bin/dagster-webserver", "-h", "127.0.0.1", "-p", "3000"): "dagster-webserver",
         ("/venv/bin/weed", "server", "-s3"): "object-store",
+        (PY, "/venv/bin/dagster-webserver", "-h", "127.0.0.1", "-p", "3"): "dagster-webserver",
+        (PY, "-m", "streamlit", "run", "dashboard/server.py"): "dashboard",
     }
     for argv, name in names.items():
         assert service_name(argv) == name
