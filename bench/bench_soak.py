@@ -313,7 +313,7 @@ def gaps_per_camera(
     """Recording gaps per camera in [start, end]; gaps that touch an ingest outage apart."""
     paths, report = MediaPaths(data_dir / "media"), {}
     for camera in cameras:
-        segments = []
+        segments, unprobed = [], 0
         for path in sorted(paths.record_dir(camera).glob("*/*.mp4")):
             begun = parse_record_name(path.name).timestamp()
             if start.timestamp() - 30 <= begun <= end.timestamp():
@@ -321,12 +321,15 @@ def gaps_per_camera(
                     duration = probe_video(path).duration_seconds
                 except (ValueError, subprocess.SubprocessError):
                     duration = None
+                if duration is None:  # cut short (a killed recorder): it ends at its last write
+                    unprobed += 1
+                    duration = path.stat().st_mtime - begun
                 segments.append((begun, duration))
         gaps = recording_gaps(segments)
         during = [g for g in gaps if any(a - 5 <= g[0] <= b + 5 for a, b in outages)]
         report[str(camera)] = {
             "segments": len(segments),
-            "unprobed": sum(1 for _, d in segments if d is None),
+            "unprobed_ended_at_mtime": unprobed,
             "gaps": [g for g in gaps if g not in during],
             "gaps_during_ingest_outage": during,
         }
