@@ -35,6 +35,7 @@ QUICK: dict[str, list[str]] = {
     "detector_precision": ["--frames", "10"],
     "dataflow": ["--seconds", "3", "--live-seconds", "8", "--max-cameras", "1", "--repeat", "1"],
     "event_latency": ["--seconds", "30", "--min-events", "1", "--max-seconds", "90"],
+    "soak": ["--cameras", "2", "--minutes", "2", "--warmup-seconds", "30", "--load-seconds", "10"],
 }
 
 

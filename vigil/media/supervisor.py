@@ -30,7 +30,7 @@ from vigil.logs import get_logger
 from vigil.media.diagnostics import Failure, ProgressParser, Status, classify_failure
 from vigil.media.ffmpeg import IngestOptions, build_ingest_command, ffmpeg_env, find_ffmpeg
 from vigil.media.paths import MediaPaths, camera_key
-from vigil.processes import backoff_delay, signal_group
+from vigil.processes import backoff_delay, die_with_parent, signal_group
 
 if TYPE_CHECKING:
     from vigil.settings import Settings
@@ -196,6 +196,9 @@ class CameraProcess:
                 errors="replace",
                 env=ffmpeg_env(),
                 start_new_session=True,  # own process group: stop() can kill all it spawned
+                # FFmpeg ignores SIGPIPE: if the ingest service is killed, an orphaned recorder
+                # would keep recording beside the restarted service's own.
+                preexec_fn=die_with_parent,
             )
         except OSError as exc:
             return Failure("error", "spawn", f"cannot start ffmpeg: {exc}"), 0.0
