@@ -71,6 +71,13 @@ def test_seaweedfs_refuses_a_taken_port(seaweedfs: SeaweedFS, tmp_path: Path) ->
     assert not clash.is_running
 
 
+def test_seaweedfs_runs_with_a_soft_memory_limit(seaweedfs: SeaweedFS) -> None:
+    """Its heap otherwise followed bursts of uploads and stayed up (bench/bench_soak.py)."""
+    assert seaweedfs.pid is not None
+    environ = Path(f"/proc/{seaweedfs.pid}/environ").read_bytes().split(b"\0")
+    assert b"GOMEMLIMIT=200MiB" in environ and b"GOGC=50" in environ
+
+
 def test_tansu_memory_broker_starts_and_stops_clean(tmp_path: Path, tansu: str) -> None:
     broker = TansuBroker(log_dir=tmp_path, port=free_port())
     with broker:

@@ -137,6 +137,9 @@ class SeaweedFS(ManagedProcess):
         # Its heap is mostly fixed buffers: collecting at +50 % instead of +100 % keeps RSS
         # near them at little CPU cost.
         env.setdefault("GOGC", "50")
+        # Without a soft limit its heap follows bursts of uploads (many cameras' snapshots and
+        # lake files) and Go returns the memory slowly; the limit makes it collect sooner.
+        env.setdefault("GOMEMLIMIT", "200MiB")
         super().__init__(
             "seaweedfs",
             argv,
