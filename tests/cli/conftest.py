@@ -19,27 +19,12 @@ import httpx
 import pytest
 
 from tests.alerts.servers import Mailbox, smtp_server
+from tests.fixtures.processes import live_processes_mentioning
 from vigil.embedded.process import free_port, free_port_block
 from vigil.embedded.seaweedfs import SeaweedPorts
 
 DEMO_EMAIL = "owner@example.com"
 DEMO_PASSWORD = "a long demo password"
-
-
-def processes_mentioning(marker: str) -> list[int]:
-    """Live processes whose environment or command line mentions `marker`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                text = (entry / "environ").read_bytes() + (entry / "cmdline").read_bytes()
-                if marker.encode() in text:
-                    state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
-                    if state not in ("Z", "X"):
-                        found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 class Platform:
@@ -162,4 +147,4 @@ def platform(
         assert '"platform_stopped"' in output
         assert f"  dashboard  http://127.0.0.1:{env['VIGIL_DASHBOARD_PORT']}" in output
         assert f"  demo login {DEMO_EMAIL} / {DEMO_PASSWORD}" in output
-        assert processes_mentioning(str(platform.data_dir)) == []  # no child left behind
+        assert live_processes_mentioning(str(platform.data_dir)) == []  # no child left behind

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixtures.processes import live_processes_mentioning
 from tests.pipelines import lakedata
 from tests.pipelines.world import box, make_camera, make_zone
 from vigil.db import migrate
@@ -95,21 +96,6 @@ def test_retention_dry_run_then_sweep(env: dict[str, str]) -> None:
     assert done.returncode == 0 and "freed 2.0 KB" in done.stdout and not old.exists()
 
 
-def _members_alive(marker: str) -> list[int]:
-    """Live processes whose environment mentions `marker` (every Dagster child inherits it)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if marker.encode() in (entry / "environ").read_bytes():
-                    state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
-                    if state not in ("Z", "X"):
-                        found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
 def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> httpx.Response:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -148,22 +134,24 @@ def test_dagster_webserver_and_daemon_stop_with_every_child(env: dict[str, str])
         health = _wait_healthy(f"http://127.0.0.1:{health_port}/healthz", procs["daemon"], 120)
         assert health.json()["status"] == "ok"
         assert (Path(data) / "dagster" / "dagster.yaml").is_file()
-        assert len(_members_alive(data)) >= 4  # two vigil supervisors, their Dagster children
+        assert (
+            len(live_processes_mentioning(data)) >= 4
+        )  # two vigil supervisors, their Dagster children
     finally:
         for proc in procs.values():
             proc.send_signal(signal.SIGTERM)
         codes = {name: proc.wait(timeout=60) for name, proc in procs.items()}
     assert codes == {"webserver": 0, "daemon": 0}
     deadline = time.monotonic() + 10
-    while _members_alive(data) and time.monotonic() < deadline:
+    while live_processes_mentioning(data) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _members_alive(data) == []
+    assert live_processes_mentioning(data) == []
 
 
 def _code_servers(data: str) -> list[str]:
     """Command lines of the live `dagster api grpc` processes of this data dir."""
     found = []
-    for pid in _members_alive(data):
+    for pid in live_processes_mentioning(data):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
